@@ -1,0 +1,155 @@
+/* cli.c - voxcat: the command-line tool over libvoxcat.
+ *
+ * Each subcommand is a row of the command table; a command returns the
+ * process exit status: 0 done, 1 failed, 2 usage, 78 bad configuration. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vc_config.h"
+#include "vc_db.h"
+#include "vc_log.h"
+#include "vc_migrate.h"
+
+#define EX_USAGE 2
+#define EX_CONFIG 78
+
+#ifndef VC_SQL_DIR
+#define VC_SQL_DIR "/usr/local/share/voxcat/sql"
+#endif
+
+struct command {
+    const char *name;
+    const char *args;
+    const char *help;
+    int (*run)(struct vc_config *cfg, int argc, char **argv);
+    int needs_valid_config;
+};
+
+static int cmd_check_config(struct vc_config *cfg, int argc, char **argv);
+static int cmd_migrate(struct vc_config *cfg, int argc, char **argv);
+static int cmd_version(struct vc_config *cfg, int argc, char **argv);
+
+static const struct command commands[] = {
+    { "migrate", "[--dir DIR]", "apply pending SQL migrations", cmd_migrate, 1 },
+    { "check-config", "", "validate and print the configuration (secrets masked)", cmd_check_config, 0 },
+    { "version", "", "print the version", cmd_version, 0 },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+    fputs("usage: voxcat COMMAND [ARGS]\n\ncommands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-14s %-24s %s\n", commands[i].name, commands[i].args, commands[i].help);
+    fputs("\nConfiguration comes from the environment; see voxcat(1).\n", out);
+}
+
+static int cmd_version(struct vc_config *cfg, int argc, char **argv)
+{
+    (void)cfg;
+    (void)argc;
+    (void)argv;
+    puts("voxcat " PACKAGE_VERSION);
+    return 0;
+}
+
+/* check-config is the one command that runs with a bad configuration: it
+ * exists to say what is wrong with it. */
+static int cmd_check_config(struct vc_config *cfg, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    vc_config_print(cfg, stdout);
+    return 0;
+}
+
+static const char *sql_dir(int argc, char **argv)
+{
+    const char *env = getenv("VOXCAT_SQL_DIR");
+
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0)
+            return argv[i + 1];
+    }
+    return env && env[0] ? env : VC_SQL_DIR;
+}
+
+static int cmd_migrate(struct vc_config *cfg, int argc, char **argv)
+{
+    struct vc_db *db;
+    struct vc_error err;
+    int applied = 0;
+    int rc = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "voxcat migrate: unexpected argument \"%s\"\n", argv[i]);
+        return EX_USAGE;
+    }
+    vc_error_clear(&err);
+    db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
+    if (db == NULL) {
+        fputs("voxcat migrate: out of memory\n", stderr);
+        return 1;
+    }
+    if (vc_migrate(db, sql_dir(argc, argv), stdout, &applied, &err) != VC_OK) {
+        fprintf(stderr, "voxcat migrate: %s\n", err.message);
+        rc = 1;
+    } else if (applied == 0) {
+        puts("nothing to migrate: the schema is up to date");
+    } else {
+        printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
+    }
+    vc_db_free(db);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const struct command *cmd = NULL;
+    struct vc_config cfg;
+    int bad, rc;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EX_USAGE : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(NULL, 0, NULL);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            cmd = &commands[i];
+    }
+    if (cmd == NULL) {
+        fprintf(stderr, "voxcat: unknown command \"%s\"\n\n", argv[1]);
+        usage(stderr);
+        return EX_USAGE;
+    }
+    /* The CLI talks to people: keep its log lines for warnings. */
+    vc_log_threshold = VC_LOG_WARN;
+    bad = vc_config_load(&cfg, stderr) != VC_OK;
+    if (bad && cmd->run == cmd_check_config) {
+        vc_config_print(&cfg, stdout);
+        fputs("voxcat: invalid configuration (see above)\n", stderr);
+        vc_config_free(&cfg);
+        return EX_CONFIG;
+    }
+    if (bad && cmd->needs_valid_config) {
+        fputs("voxcat: invalid configuration (see above)\n", stderr);
+        vc_config_free(&cfg);
+        return EX_CONFIG;
+    }
+    if (getenv("VOXCAT_LOG_LEVEL") != NULL)
+        vc_log_set_level(cfg.log_level);
+    rc = cmd->run(&cfg, argc - 1, argv + 1);
+    vc_config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,121 @@
+/* handle_status.c - GET /status, /status/live and /status/ready.
+ *
+ * /status is 200 whenever the process answers: "ok" with the database up,
+ * "degraded" without it (speech still works from the engines and the disk
+ * cache). /status/ready is what a load balancer asks: 503 without the
+ * database. Worker and request figures come from the shared scoreboard, so
+ * any worker reports the whole pool. */
+#include "config.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handlers.h"
+#include "vc_db.h"
+#include "worker.h"
+
+static json_t *workers_json(const struct vc_scoreboard *sb)
+{
+    json_t *list = json_array();
+    json_t *out;
+    int alive = 0, busy = 0, idle = 0;
+
+    for (int i = 0; i < VC_SB_SLOTS; i++) {
+        const struct vc_sb_slot *s = &sb->slots[i];
+        int st = vc_scoreboard_state(sb, i);
+        if (s->pid <= 0)
+            continue;
+        alive++;
+        busy += st == VC_SLOT_BUSY;
+        idle += st == VC_SLOT_IDLE;
+        json_array_append_new(list, json_pack("{s:i, s:s, s:I, s:i, s:I}",
+            "pid", (int)s->pid, "state", vc_slot_state_name(st),
+            "requests", (json_int_t)__atomic_load_n(&s->c.requests, __ATOMIC_RELAXED),
+            "generation", (int)s->generation, "started_at", (json_int_t)s->started_at));
+    }
+    out = json_pack("{s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:o}",
+                    "configured", sb->h.target_workers, "alive", alive, "busy", busy,
+                    "idle", idle, "spawned", (json_int_t)sb->h.spawned,
+                    "crashes", (json_int_t)sb->h.crashes,
+                    "recycled", (json_int_t)sb->h.recycled, "list", list);
+    return out;
+}
+
+static json_t *requests_json(const struct vc_scoreboard *sb)
+{
+    struct vc_sb_counters t;
+
+    vc_scoreboard_totals(sb, &t);
+    return json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
+                     "total", (json_int_t)t.requests, "by_class",
+                     "2xx", (json_int_t)t.by_class[2], "3xx", (json_int_t)t.by_class[3],
+                     "4xx", (json_int_t)t.by_class[4], "5xx", (json_int_t)t.by_class[5]);
+}
+
+static json_t *db_json(struct vc_worker *w, int *up)
+{
+    struct vc_error err;
+    double ms = 0;
+
+    vc_error_clear(&err);
+    *up = vc_db_ping(w->db, &ms, &err) == VC_OK;
+    if (*up)
+        return json_pack("{s:b, s:f, s:I}", "reachable", 1, "latency_ms",
+                         ((long)(ms * 1000)) / 1000.0,
+                         "connects", (json_int_t)vc_db_connects(w->db));
+    return json_pack("{s:b, s:s, s:I}", "reachable", 0, "error", err.message,
+                     "connects", (json_int_t)vc_db_connects(w->db));
+}
+
+enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
+{
+    struct vc_worker *w = req->worker;
+    json_t *body;
+    int db_up = 0;
+    json_t *db = db_json(w, &db_up);
+
+    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:{s:b}}, s:o, s:o, s:{s:s}, s:{}}",
+                     "status", db_up ? "ok" : "degraded",
+                     "version", PACKAGE_VERSION,
+                     "uptime_s", (json_int_t)(time(NULL) - w->sb->h.start_time),
+                     "pid", (json_int_t)getpid(),
+                     "db", db,
+                     "engines", "espeak", "available", 1,
+                     "workers", workers_json(w->sb),
+                     "requests", requests_json(w->sb),
+                     "cache", "dir", w->cfg->cache_dir,
+                     "queue");
+    if (body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not build the status");
+    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
+    json_decref(body);
+    return VC_OK;
+}
+
+enum vc_code vc_handle_status_live(struct vc_request *req, struct vc_error *err)
+{
+    json_t *body = json_pack("{s:s}", "status", "live");
+
+    if (body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
+    json_decref(body);
+    return VC_OK;
+}
+
+enum vc_code vc_handle_status_ready(struct vc_request *req, struct vc_error *err)
+{
+    json_t *body;
+
+    if (vc_db_ping(req->worker->db, NULL, err) != VC_OK) {
+        err->retry_after = 5;
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "not ready: database unavailable");
+    }
+    body = json_pack("{s:s}", "status", "ready");
+    if (body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
+    json_decref(body);
+    return VC_OK;
+}

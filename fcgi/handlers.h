@@ -1,0 +1,12 @@
+/* handlers.h - the request handlers the route table points to. */
+#ifndef VC_HANDLERS_H
+#define VC_HANDLERS_H
+
+#include "router.h"
+
+/* handle_status.c */
+enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_status_live(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_status_ready(struct vc_request *req, struct vc_error *err);
+
+#endif

@@ -1,0 +1,163 @@
+/* reply.c - request accessors and the only writers of responses. */
+#include "reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    }
+    return "Unknown";
+}
+
+const char *vc_request_env(const struct vc_request *req, const char *name)
+{
+    return FCGX_GetParam(name, req->fcgx->envp);
+}
+
+const char *vc_request_param(const struct vc_request *req, const char *name)
+{
+    const char *found = NULL;
+
+    for (size_t i = 0; i < req->nparams; i++) {
+        if (strcmp(req->params[i].name, name) == 0)
+            found = req->params[i].value;
+    }
+    return found;
+}
+
+int vc_request_wants_json(const struct vc_request *req)
+{
+    return req->accept != NULL && strstr(req->accept, "application/json") != NULL;
+}
+
+void vc_request_log(struct vc_request *req, const char *key, json_t *value)
+{
+    if (value == NULL)
+        return;
+    if (req->log == NULL)
+        req->log = json_object();
+    if (req->log == NULL) {
+        json_decref(value);
+        return;
+    }
+    json_object_set_new(req->log, key, value);
+}
+
+void vc_request_free(struct vc_request *req)
+{
+    for (size_t i = 0; i < req->nparams; i++) {
+        free(req->params[i].name);
+        free(req->params[i].value);
+    }
+    req->nparams = 0;
+    free(req->path);
+    free(req->body);
+    free(req->capture_buf);
+    json_decref(req->log);
+    req->path = NULL;
+    req->body = NULL;
+    req->capture_buf = NULL;
+    req->log = NULL;
+}
+
+/* libfcgi's own printf knows no %zu: headers are formatted here. */
+static void write_head(struct vc_request *req, int status, const char *content_type,
+                       const char *extra, size_t len, int with_length)
+{
+    char line[512];
+
+    snprintf(line, sizeof(line), "Status: %d %s\r\n", status, reason(status));
+    FCGX_PutS(line, req->fcgx->out);
+    if (content_type != NULL) {
+        snprintf(line, sizeof(line), "Content-Type: %s\r\n", content_type);
+        FCGX_PutS(line, req->fcgx->out);
+    }
+    if (with_length) {
+        snprintf(line, sizeof(line), "Content-Length: %zu\r\n", len);
+        FCGX_PutS(line, req->fcgx->out);
+    }
+    if (req->request_id != NULL && req->request_id[0]) {
+        snprintf(line, sizeof(line), "X-Request-Id: %.64s\r\n", req->request_id);
+        FCGX_PutS(line, req->fcgx->out);
+    }
+    if (extra != NULL)
+        FCGX_PutS(extra, req->fcgx->out);
+    FCGX_PutS("\r\n", req->fcgx->out);
+    req->status = status;
+    req->replied = 1;
+}
+
+void vc_reply_bytes(struct vc_request *req, int status, const char *content_type,
+                    const char *extra_headers, const void *data, size_t len)
+{
+    if (req->replied)
+        return;
+    write_head(req, status, content_type, extra_headers, len, 1);
+    if (len > 0 && strcasecmp(req->method, "HEAD") != 0)
+        FCGX_PutStr(data, (int)len, req->fcgx->out);
+    req->bytes_out = len;
+}
+
+void vc_reply_headers(struct vc_request *req, int status, const char *headers)
+{
+    if (req->replied)
+        return;
+    write_head(req, status, NULL, headers, 0, 0);
+}
+
+void vc_reply_json(struct vc_request *req, int status, json_t *body,
+                   const char *extra_headers)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(9));
+
+    if (text == NULL) {
+        struct vc_error err;
+        vc_error_set(&err, VC_ERR_INTERNAL, NULL, "could not encode the response");
+        vc_reply_error(req, &err);
+        return;
+    }
+    vc_reply_bytes(req, status, "application/json", extra_headers, text, strlen(text));
+    free(text);
+}
+
+void vc_reply_error(struct vc_request *req, const struct vc_error *err)
+{
+    char extra[128] = "";
+    char *body = vc_error_json(err);
+    int status = vc_error_http_status(err->code);
+    static const char fallback[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+
+    if (err->code == VC_ERR_QUOTA_EXCEEDED && err->retry_after > 0)
+        snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", err->retry_after);
+    if (err->code == VC_ERR_UNAVAILABLE && err->retry_after > 0)
+        snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", err->retry_after);
+    strncat(extra, "Cache-Control: no-store\r\n", sizeof(extra) - strlen(extra) - 1);
+    if (body == NULL) {
+        vc_reply_bytes(req, 500, "application/json", extra, fallback, sizeof(fallback) - 1);
+        return;
+    }
+    vc_reply_bytes(req, status, "application/json", extra, body, strlen(body));
+    free(body);
+}

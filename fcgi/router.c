@@ -1,0 +1,141 @@
+/* router.c - the route table and the dispatch over it. */
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+
+static const struct vc_route routes[] = {
+    { "GET", "/status",       vc_handle_status,       0, "status" },
+    { "GET", "/status/live",  vc_handle_status_live,  0, "status_live" },
+    { "GET", "/status/ready", vc_handle_status_ready, 0, "status_ready" },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Match path against pattern; on success store up to two {captures} into
+ * req (pointing into req->capture_buf). */
+static int match(const char *pattern, const char *path, struct vc_request *req, int capture)
+{
+    const char *p = pattern;
+    const char *s = path;
+    int ncap = 0;
+    char *buf = NULL;
+
+    if (capture) {
+        buf = malloc(strlen(path) + 1);
+        if (buf == NULL)
+            return 0;
+    }
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *pend = strchr(p, '}');
+            size_t seg = strcspn(s, "/");
+            if (pend == NULL || seg == 0 || ncap == 2)
+                goto fail;
+            if (capture) {
+                char *dst = buf + (s - path);
+                memcpy(dst, s, seg);
+                dst[seg] = '\0';
+                req->captures[ncap] = dst;
+            }
+            ncap++;
+            p = pend + 1;
+            s += seg;
+            continue;
+        }
+        if (*p != *s)
+            goto fail;
+        p++;
+        s++;
+    }
+    if (*p != '\0' || *s != '\0')
+        goto fail;
+    if (capture) {
+        free(req->capture_buf);
+        req->capture_buf = buf;
+    }
+    return 1;
+fail:
+    free(buf);
+    return 0;
+}
+
+static int method_ok(const struct vc_route *r, const char *method)
+{
+    if (strcmp(r->method, method) == 0)
+        return 1;
+    return strcmp(r->method, "GET") == 0 && strcmp(method, "HEAD") == 0;
+}
+
+static void reply_405(struct vc_request *req)
+{
+    char allow[128] = "";
+    char headers[192];
+    struct vc_error err;
+    char *body;
+
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (!match(routes[i].pattern, req->path, req, 0))
+            continue;
+        if (allow[0])
+            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+        strncat(allow, routes[i].method, sizeof(allow) - strlen(allow) - 1);
+        if (strcmp(routes[i].method, "GET") == 0)
+            strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
+    }
+    vc_error_set(&err, VC_ERR_METHOD_NOT_ALLOWED, NULL, "%s is not allowed on %s (allowed: %s)",
+                 req->method, req->path, allow);
+    snprintf(headers, sizeof(headers), "Allow: %s\r\n", allow);
+    body = vc_error_json(&err);
+    if (body == NULL) {
+        vc_reply_error(req, &err);
+        return;
+    }
+    vc_reply_bytes(req, 405, "application/json", headers, body, strlen(body));
+    free(body);
+}
+
+void vc_route(struct vc_request *req)
+{
+    struct vc_error err;
+    int path_known = 0;
+
+    vc_error_clear(&err);
+    for (size_t i = 0; i < NROUTES; i++) {
+        const struct vc_route *r = &routes[i];
+        if (!match(r->pattern, req->path, req, 0))
+            continue;
+        path_known = 1;
+        if (!method_ok(r, req->method))
+            continue;
+        if (!match(r->pattern, req->path, req, 1)) {
+            vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
+            vc_reply_error(req, &err);
+            return;
+        }
+        req->route = r->name;
+        if (req->params_bad) {
+            vc_error_set(&err, VC_ERR_INVALID_ARGUMENT, "query",
+                         "the query string has too many or malformed parameters");
+            vc_reply_error(req, &err);
+            return;
+        }
+        if (r->handler(req, &err) != VC_OK || !req->replied) {
+            if (err.code == VC_OK)
+                vc_error_set(&err, VC_ERR_INTERNAL, NULL, "the handler gave no answer");
+            vc_reply_error(req, &err);
+        }
+        return;
+    }
+    if (path_known) {
+        req->route = "method_not_allowed";
+        reply_405(req);
+        return;
+    }
+    req->route = "not_found";
+    vc_error_set(&err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
+    vc_reply_error(req, &err);
+}

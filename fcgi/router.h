@@ -1,0 +1,29 @@
+/* router.h - the route table: path pattern and method to handler.
+ *
+ * Patterns are literal segments and {name} segments that capture one path
+ * segment (into req->captures, in order). A path that matches a pattern
+ * with another method is a 405 with an Allow header; no pattern, a 404.
+ * Each route says whether it writes, so the auth check (a later issue) lives
+ * here, in one place. */
+#ifndef VC_ROUTER_H
+#define VC_ROUTER_H
+
+#include "reply.h"
+
+/* A handler validates, works through the library and answers with one
+ * vc_reply_* call; or returns an error code with err filled and the router
+ * answers with it. */
+typedef enum vc_code (*vc_handler_fn)(struct vc_request *req, struct vc_error *err);
+
+struct vc_route {
+    const char *method;     /* "GET" also serves HEAD */
+    const char *pattern;
+    vc_handler_fn handler;
+    int writes;
+    const char *name;       /* for logs and metrics */
+};
+
+/* Route req to its handler and make sure it has been answered. */
+void vc_route(struct vc_request *req);
+
+#endif

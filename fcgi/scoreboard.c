@@ -1,0 +1,103 @@
+/* scoreboard.c - the shared-memory scoreboard of the worker pool. */
+#include "scoreboard.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+
+struct vc_scoreboard *vc_scoreboard_create(void)
+{
+    void *p = mmap(NULL, sizeof(struct vc_scoreboard), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        return NULL;
+    memset(p, 0, sizeof(struct vc_scoreboard));
+    return p;
+}
+
+int vc_scoreboard_alloc(struct vc_scoreboard *sb)
+{
+    for (int i = 0; i < VC_SB_SLOTS; i++) {
+        if (LOAD(&sb->slots[i].state) == VC_SLOT_FREE && LOAD(&sb->slots[i].pid) == 0) {
+            memset(&sb->slots[i].c, 0, sizeof(sb->slots[i].c));
+            STORE(&sb->slots[i].state, VC_SLOT_STARTING);
+            return i;
+        }
+    }
+    return -1;
+}
+
+int vc_scoreboard_find(const struct vc_scoreboard *sb, pid_t pid)
+{
+    for (int i = 0; i < VC_SB_SLOTS; i++) {
+        if (LOAD(&sb->slots[i].pid) == pid)
+            return i;
+    }
+    return -1;
+}
+
+static void add_counters(struct vc_sb_counters *to, const struct vc_sb_counters *from)
+{
+    ADD(&to->requests, LOAD(&from->requests));
+    ADD(&to->busy_us, LOAD(&from->busy_us));
+    for (int k = 0; k < VC_SB_CLASSES; k++)
+        ADD(&to->by_class[k], LOAD(&from->by_class[k]));
+}
+
+void vc_scoreboard_release(struct vc_scoreboard *sb, int i)
+{
+    struct vc_sb_slot *s = &sb->slots[i];
+
+    add_counters(&sb->h.retired, &s->c);
+    memset(&s->c, 0, sizeof(s->c));
+    STORE(&s->state, VC_SLOT_FREE);
+    STORE(&s->pid, 0);
+}
+
+void vc_scoreboard_set_state(struct vc_scoreboard *sb, int i, enum vc_slot_state st)
+{
+    STORE(&sb->slots[i].state, (int)st);
+}
+
+int vc_scoreboard_state(const struct vc_scoreboard *sb, int i)
+{
+    return LOAD(&sb->slots[i].state);
+}
+
+void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int status, uint64_t us)
+{
+    struct vc_sb_counters *c = &sb->slots[i].c;
+    int cls = status / 100;
+
+    if (cls < 0 || cls >= VC_SB_CLASSES)
+        cls = 0;
+    ADD(&c->requests, 1);
+    ADD(&c->by_class[cls], 1);
+    ADD(&c->busy_us, us);
+}
+
+void vc_scoreboard_totals(const struct vc_scoreboard *sb, struct vc_sb_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    add_counters(out, &sb->h.retired);
+    for (int i = 0; i < VC_SB_SLOTS; i++) {
+        if (LOAD(&sb->slots[i].pid) != 0)
+            add_counters(out, &sb->slots[i].c);
+    }
+}
+
+const char *vc_slot_state_name(int state)
+{
+    switch ((enum vc_slot_state)state) {
+    case VC_SLOT_FREE: return "free";
+    case VC_SLOT_STARTING: return "starting";
+    case VC_SLOT_IDLE: return "idle";
+    case VC_SLOT_BUSY: return "busy";
+    case VC_SLOT_STOPPING: return "stopping";
+    }
+    return "unknown";
+}

@@ -1,0 +1,81 @@
+/* scoreboard.h - the shared-memory scoreboard of the worker pool.
+ *
+ * One anonymous shared mapping made by the master before the first fork:
+ * a header plus one slot per worker. The master assigns and frees slots;
+ * a worker writes only its own slot, with relaxed atomics, so any worker can
+ * read the whole pool for /status and /status/metrics without a lock. When a
+ * worker exits the master folds its counters into the header, so totals never
+ * go backwards. */
+#ifndef VC_SCOREBOARD_H
+#define VC_SCOREBOARD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define VC_SB_SLOTS 256     /* > 2 x max workers: room for a rolling reload */
+#define VC_SB_CLASSES 6     /* status classes 0xx (unused) .. 5xx */
+
+enum vc_slot_state {
+    VC_SLOT_FREE = 0,
+    VC_SLOT_STARTING,       /* forked, initialising */
+    VC_SLOT_IDLE,           /* waiting for a request */
+    VC_SLOT_BUSY,           /* serving a request */
+    VC_SLOT_STOPPING        /* told to finish and exit */
+};
+
+struct vc_sb_counters {
+    uint64_t requests;
+    uint64_t by_class[VC_SB_CLASSES];
+    uint64_t busy_us;       /* time spent serving */
+};
+
+struct vc_sb_slot {
+    pid_t pid;
+    int state;              /* enum vc_slot_state */
+    unsigned generation;    /* config generation the worker runs */
+    time_t started_at;
+    struct vc_sb_counters c;
+};
+
+struct vc_sb_header {
+    time_t start_time;
+    unsigned generation;
+    int target_workers;
+    uint64_t spawned;       /* workers ever forked */
+    uint64_t crashes;       /* exits by signal or non-zero status */
+    uint64_t recycled;      /* exits after VOXCAT_MAX_REQUESTS */
+    struct vc_sb_counters retired;
+};
+
+struct vc_scoreboard {
+    struct vc_sb_header h;
+    struct vc_sb_slot slots[VC_SB_SLOTS];
+};
+
+/* Map a new zeroed scoreboard shared with future children; NULL on failure
+ * (errno set). Lives until the process exits. */
+struct vc_scoreboard *vc_scoreboard_create(void);
+
+/* A free slot index, or -1 when all are taken. Master only. */
+int vc_scoreboard_alloc(struct vc_scoreboard *sb);
+
+/* Index of the slot held by pid, or -1. */
+int vc_scoreboard_find(const struct vc_scoreboard *sb, pid_t pid);
+
+/* Fold slot i's counters into the header and free it. Master only. */
+void vc_scoreboard_release(struct vc_scoreboard *sb, int i);
+
+/* Worker side: set own state; count one finished request. */
+void vc_scoreboard_set_state(struct vc_scoreboard *sb, int i, enum vc_slot_state st);
+void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int status, uint64_t us);
+
+/* Read a slot's state atomically. */
+int vc_scoreboard_state(const struct vc_scoreboard *sb, int i);
+
+/* Totals over the header and every live slot. */
+void vc_scoreboard_totals(const struct vc_scoreboard *sb, struct vc_sb_counters *out);
+
+const char *vc_slot_state_name(int state);
+
+#endif

@@ -1,0 +1,305 @@
+/* worker.c - one prefork worker: per-process state and the request loop. */
+#include "worker.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcgiapp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reply.h"
+#include "router.h"
+#include "vc_log.h"
+#include "vc_text.h"
+
+/* A body larger than this is refused before it is read: the largest valid
+ * request is a VOXCAT_MAX_TEXT text JSON-escaped (x6) plus the other fields. */
+#define BODY_SLACK 16384
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int signo)
+{
+    (void)signo;
+    stop_requested = 1;
+}
+
+static double now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* Split the query string into decoded name/value pairs. */
+static void parse_query(struct vc_request *req, CURL *curl)
+{
+    const char *q = req->query;
+
+    while (*q) {
+        size_t len = strcspn(q, "&");
+        const char *eq = memchr(q, '=', len);
+        size_t nlen = eq ? (size_t)(eq - q) : len;
+        int dn = 0, dv = 0;
+        char *name, *value;
+
+        if (len == 0) {
+            q++;
+            continue;
+        }
+        if (req->nparams == VC_MAX_PARAMS) {
+            req->params_bad = 1;
+            return;
+        }
+        /* '+' means space in form encoding; curl_easy_unescape does not
+         * know that, so turn it into %20 first. */
+        char *raw = strndup(q, len);
+        if (raw == NULL) {
+            req->params_bad = 1;
+            return;
+        }
+        for (char *p = raw; *p; p++) {
+            if (*p == '+')
+                *p = ' ';
+        }
+        name = curl_easy_unescape(curl, raw, (int)nlen, &dn);
+        value = curl_easy_unescape(curl, eq ? raw + nlen + 1 : "", eq ? (int)(len - nlen - 1) : 0, &dv);
+        free(raw);
+        if (name == NULL || value == NULL || (int)strlen(name) != dn || (int)strlen(value) != dv) {
+            /* An encoded NUL byte cannot be carried in a C string. */
+            curl_free(name);
+            curl_free(value);
+            req->params_bad = 1;
+            return;
+        }
+        req->params[req->nparams].name = strdup(name);
+        req->params[req->nparams].value = strdup(value);
+        curl_free(name);
+        curl_free(value);
+        if (req->params[req->nparams].name == NULL || req->params[req->nparams].value == NULL) {
+            free(req->params[req->nparams].name);
+            free(req->params[req->nparams].value);
+            req->params_bad = 1;
+            return;
+        }
+        req->nparams++;
+        q += len;
+        if (*q == '&')
+            q++;
+    }
+}
+
+/* The request path: SCRIPT_NAME + PATH_INFO as nginx passes them, falling
+ * back to DOCUMENT_URI or REQUEST_URI without its query. New string. */
+static char *request_path(const struct vc_request *req)
+{
+    const char *script = vc_request_env(req, "SCRIPT_NAME");
+    const char *info = vc_request_env(req, "PATH_INFO");
+    const char *uri;
+    char *out;
+
+    if ((script && script[0]) || (info && info[0])) {
+        size_t a = script ? strlen(script) : 0, b = info ? strlen(info) : 0;
+        out = malloc(a + b + 1);
+        if (out == NULL)
+            return NULL;
+        memcpy(out, script ? script : "", a);
+        memcpy(out + a, info ? info : "", b);
+        out[a + b] = '\0';
+        return out;
+    }
+    uri = vc_request_env(req, "DOCUMENT_URI");
+    if (uri == NULL)
+        uri = vc_request_env(req, "REQUEST_URI");
+    if (uri == NULL)
+        uri = "/";
+    return strndup(uri, strcspn(uri, "?"));
+}
+
+/* Read the body up to limit bytes. 413 beyond it. */
+static enum vc_code read_body(struct vc_request *req, long limit, struct vc_error *err)
+{
+    const char *cl = vc_request_env(req, "CONTENT_LENGTH");
+    char *end;
+    long n;
+    int got;
+
+    if (cl == NULL || cl[0] == '\0')
+        return VC_OK;
+    n = strtol(cl, &end, 10);
+    if (*end != '\0' || n < 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "bad Content-Length");
+    if (n > limit)
+        return vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, NULL,
+                            "request body of %ld bytes is over the limit of %ld", n, limit);
+    req->body = malloc((size_t)n + 1);
+    if (req->body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    got = n > 0 ? FCGX_GetStr(req->body, (int)n, req->fcgx->in) : 0;
+    if (got != n)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "request body ended early");
+    req->body[n] = '\0';
+    req->body_len = (size_t)n;
+    return VC_OK;
+}
+
+static void access_log(struct vc_request *req, double ms)
+{
+    json_t *f = req->log ? json_incref(req->log) : json_object();
+
+    if (f == NULL)
+        return;
+    json_object_set_new(f, "method", json_string(req->method));
+    json_object_set_new(f, "path", json_string(req->path ? req->path : "?"));
+    json_object_set_new(f, "route", json_string(req->route ? req->route : "-"));
+    json_object_set_new(f, "status", json_integer(req->status));
+    json_object_set_new(f, "bytes", json_integer((json_int_t)req->bytes_out));
+    json_object_set_new(f, "ms", json_real(((long)(ms * 100)) / 100.0));
+    vc_logf(VC_LOG_INFO, f, "request");
+    json_decref(f);
+}
+
+static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl)
+{
+    struct vc_request req;
+    struct vc_error err;
+    double start = now_us();
+    double us;
+
+    memset(&req, 0, sizeof(req));
+    vc_error_clear(&err);
+    req.fcgx = fcgx;
+    req.worker = w;
+    req.method = vc_request_env(&req, "REQUEST_METHOD");
+    if (req.method == NULL)
+        req.method = "GET";
+    req.query = vc_request_env(&req, "QUERY_STRING");
+    if (req.query == NULL)
+        req.query = "";
+    req.content_type = vc_request_env(&req, "CONTENT_TYPE");
+    req.accept = vc_request_env(&req, "HTTP_ACCEPT");
+    req.request_id = vc_request_env(&req, "REQUEST_ID");
+    req.remote_addr = vc_request_env(&req, "REMOTE_ADDR");
+    vc_log_set_request_id(req.request_id);
+
+    req.path = request_path(&req);
+    if (req.path != NULL)
+        vc_utf8_scrub(req.path);
+    parse_query(&req, curl);
+    if (req.path == NULL) {
+        vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
+        vc_reply_error(&req, &err);
+    } else if (read_body(&req, w->cfg->max_text * 6 + BODY_SLACK, &err) != VC_OK) {
+        vc_reply_error(&req, &err);
+    } else {
+        vc_route(&req);
+    }
+    FCGX_FFlush(fcgx->out);
+    us = now_us() - start;
+    access_log(&req, us / 1000.0);
+    vc_scoreboard_count(w->sb, w->slot, req.status, (uint64_t)us);
+    vc_request_free(&req);
+    vc_log_set_request_id(NULL);
+}
+
+static void install_worker_signals(sigset_t *waitmask)
+{
+    struct sigaction sa;
+    sigset_t block;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;        /* no SA_RESTART: ppoll must return */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    /* Ctrl-C reaches the whole process group; the master decides. */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+
+    /* Stop signals are blocked except inside ppoll, so a request in hand
+     * is always finished before the flag is seen. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &block, waitmask);
+    sigdelset(waitmask, SIGTERM);
+    sigdelset(waitmask, SIGQUIT);
+}
+
+void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
+                    int slot, int listen_fd)
+{
+    struct vc_worker w;
+    FCGX_Request fcgx;
+    sigset_t waitmask;
+    CURL *curl = NULL;
+    pid_t parent = getppid();
+    int code = 0;
+
+    memset(&w, 0, sizeof(w));
+    w.cfg = cfg;
+    w.sb = sb;
+    w.slot = slot;
+
+    install_worker_signals(&waitmask);
+    /* A worker must not outlive its master. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(0);
+
+    curl = curl_easy_init();
+    w.db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
+    w.db_read = cfg->database_url_read[0]
+        ? vc_db_new(cfg->database_url_read, cfg->db_timeout_ms, 1) : w.db;
+    if (curl == NULL || w.db == NULL || w.db_read == NULL || FCGX_Init() != 0
+        || FCGX_InitRequest(&fcgx, listen_fd, 0) != 0) {
+        vc_log(VC_LOG_ERROR, "worker initialisation failed");
+        _exit(VC_EXIT_FATAL);
+    }
+    vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
+    vc_log(VC_LOG_DEBUG, "worker ready in slot %d", slot);
+
+    while (!stop_requested) {
+        struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+        int n = ppoll(&pfd, 1, NULL, &waitmask);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            vc_log(VC_LOG_ERROR, "poll on the listen socket failed: %s", strerror(errno));
+            code = 1;
+            break;
+        }
+        if (stop_requested)
+            break;
+        /* The socket is non-blocking: when another worker took the
+         * connection first, accept fails with EAGAIN and we poll again. */
+        if (FCGX_Accept_r(&fcgx) < 0)
+            continue;
+        vc_scoreboard_set_state(sb, slot, VC_SLOT_BUSY);
+        serve(&w, &fcgx, curl);
+        FCGX_Finish_r(&fcgx);
+        vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
+        w.served++;
+        if (cfg->max_requests > 0 && w.served >= (unsigned long)cfg->max_requests) {
+            vc_log(VC_LOG_INFO, "recycling after %lu requests", w.served);
+            break;
+        }
+    }
+    vc_scoreboard_set_state(sb, slot, VC_SLOT_STOPPING);
+    if (w.db_read != w.db)
+        vc_db_free(w.db_read);
+    vc_db_free(w.db);
+    curl_easy_cleanup(curl);
+    exit(code);
+}

@@ -1,0 +1,65 @@
+/* vc_config.h - voxcat's settings, read from the environment.
+ *
+ * Settings are one table (name, type, default, bounds, secret flag) in
+ * vc_config.c; every field starts unset, defaults are merged in, and
+ * validation reports every bad setting at once, naming each in quotes.
+ * The config is read once per process (and again by the master on SIGHUP);
+ * nothing else in voxcat calls getenv() for a VOXCAT_ setting. */
+#ifndef VC_CONFIG_H
+#define VC_CONFIG_H
+
+#include <stdio.h>
+
+#include "vc_error.h"
+
+enum vc_listen_kind { VC_LISTEN_UNIX, VC_LISTEN_TCP };
+
+struct vc_config {
+    char *database_url;         /* "" = libpq's PG* variables */
+    char *database_url_read;    /* "" = use database_url */
+    char *listen;               /* "unix:/path" or "host:port" */
+    enum vc_listen_kind listen_kind;
+    char *listen_path;          /* unix socket path, or host for TCP */
+    int listen_port;
+    int listen_mode;            /* octal permission of a unix socket */
+    int workers;
+    long max_requests;          /* 0 = never recycle */
+    int shutdown_timeout;       /* seconds */
+    char *cache_dir;
+    char *accel_prefix;         /* nginx internal location for the cache */
+    long max_text;              /* bytes */
+    char *default_model;
+    char *default_voice;
+    int retry_attempts;
+    long http_timeout_ms;
+    long connect_timeout_ms;
+    int db_timeout_ms;          /* connect + statement budget */
+    int max_retries;            /* FAILED -> PENDING retries per track */
+    char *log_level;
+    char *gemini_api_key;
+    char *gemini_api_base;
+    char *gemini_flash_model;
+    char *gemini_pro_model;
+    char *elevenlabs_api_key;
+    char *elevenlabs_api_base;
+    char *elevenlabs_voices;    /* "Name=voice_id,..." */
+    char *auth;                 /* "off" | "required" */
+};
+
+/* Read every setting from the environment into cfg (zeroed by this call),
+ * merge defaults and validate. On failure returns VC_ERR_INVALID_ARGUMENT
+ * and writes one line per bad setting to problems (may be NULL); cfg is
+ * still filled and must be freed. */
+enum vc_code vc_config_load(struct vc_config *cfg, FILE *problems) VC_MUST_CHECK;
+
+/* Free the strings of cfg (not cfg itself). Accepts NULL. */
+void vc_config_free(struct vc_config *cfg);
+
+/* Print "NAME=value" lines for every setting, secrets masked. */
+void vc_config_print(const struct vc_config *cfg, FILE *out);
+
+/* Read KEY=VALUE lines from path into the environment (overriding), for
+ * voxcat-fcgi --env-file; blank lines and # comments are skipped. */
+enum vc_code vc_config_read_env_file(const char *path, struct vc_error *err) VC_MUST_CHECK;
+
+#endif

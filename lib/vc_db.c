@@ -1,0 +1,335 @@
+/* vc_db.c - PostgreSQL connection with lazy connect, reconnect and
+ * per-connection prepared statements. */
+#include "vc_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vc_log.h"
+
+#define MAX_PREPARED 128
+
+struct vc_db {
+    PGconn *conn;
+    char *conninfo;
+    int timeout_ms;
+    int stmt_timeout;
+    unsigned long connects;
+    const struct vc_stmt *prepared[MAX_PREPARED];
+    size_t nprepared;
+};
+
+struct vc_db *vc_db_new(const char *conninfo, int timeout_ms, int stmt_timeout)
+{
+    struct vc_db *db = calloc(1, sizeof(*db));
+
+    if (db == NULL)
+        return NULL;
+    db->conninfo = strdup(conninfo ? conninfo : "");
+    if (db->conninfo == NULL) {
+        free(db);
+        return NULL;
+    }
+    db->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+    db->stmt_timeout = stmt_timeout;
+    return db;
+}
+
+static void drop_connection(struct vc_db *db)
+{
+    if (db->conn != NULL)
+        PQfinish(db->conn);
+    db->conn = NULL;
+    db->nprepared = 0;
+}
+
+void vc_db_free(struct vc_db *db)
+{
+    if (db == NULL)
+        return;
+    drop_connection(db);
+    free(db->conninfo);
+    free(db);
+}
+
+PGconn *vc_db_conn(struct vc_db *db)
+{
+    return db->conn;
+}
+
+unsigned long vc_db_connects(const struct vc_db *db)
+{
+    return db->connects;
+}
+
+enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err)
+{
+    char timeout_s[16];
+    char user_timeout[16];
+    char options[64];
+    const char *keys[8];
+    const char *vals[8];
+    int n = 0;
+
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+        return VC_OK;
+    drop_connection(db);
+
+    /* libpq's connect_timeout is in whole seconds with a minimum of 2. */
+    snprintf(timeout_s, sizeof(timeout_s), "%d", db->timeout_ms < 2000 ? 2 : (db->timeout_ms + 999) / 1000);
+    snprintf(user_timeout, sizeof(user_timeout), "%d", db->timeout_ms);
+    keys[n] = "dbname"; vals[n++] = db->conninfo[0] ? db->conninfo : NULL;
+    keys[n] = "connect_timeout"; vals[n++] = timeout_s;
+    keys[n] = "tcp_user_timeout"; vals[n++] = user_timeout;
+    keys[n] = "application_name"; vals[n++] = "voxcat";
+    if (db->stmt_timeout) {
+        snprintf(options, sizeof(options), "-c statement_timeout=%d", db->timeout_ms);
+        keys[n] = "options"; vals[n++] = options;
+    }
+    keys[n] = NULL; vals[n] = NULL;
+    if (vals[0] == NULL) {          /* no URL: let PG* decide the database */
+        keys[0] = "fallback_application_name";
+        vals[0] = "voxcat";
+    }
+
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (db->conn == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        vc_log(VC_LOG_WARN, "database connect failed: %s", msg);
+        drop_connection(db);
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    }
+    db->connects++;
+    if (db->connects > 1)
+        vc_log(VC_LOG_INFO, "database reconnected");
+    return VC_OK;
+}
+
+enum vc_code vc_db_result_error(struct vc_db *db, const PGresult *res, struct vc_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+    if (primary == NULL && db->conn != NULL)
+        primary = PQerrorMessage(db->conn);
+    vc_log(VC_LOG_WARN, "database error %s: %s", state ? state : "-", primary ? primary : "-");
+
+    if (state == NULL || db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
+        || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    if (strcmp(state, "57014") == 0)
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database timed out");
+    if (strcmp(state, "23505") == 0)
+        return vc_error_set(err, VC_ERR_CONFLICT, NULL, "already exists (%s)",
+                            constraint ? constraint : "unique");
+    if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "value not allowed (%s)",
+                            constraint ? constraint : "constraint");
+    if (strncmp(state, "22", 2) == 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "invalid value");
+    return vc_error_set(err, VC_ERR_INTERNAL, NULL, "database error");
+}
+
+static int is_prepared(struct vc_db *db, const struct vc_stmt *stmt)
+{
+    for (size_t i = 0; i < db->nprepared; i++) {
+        if (db->prepared[i] == stmt)
+            return 1;
+    }
+    return 0;
+}
+
+static enum vc_code prepare(struct vc_db *db, const struct vc_stmt *stmt, struct vc_error *err)
+{
+    PGresult *res;
+    enum vc_code rc = VC_OK;
+
+    if (is_prepared(db, stmt))
+        return VC_OK;
+    if (db->nprepared == MAX_PREPARED)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "too many prepared statements");
+    res = PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = vc_db_result_error(db, res, err);
+    else
+        db->prepared[db->nprepared++] = stmt;
+    PQclear(res);
+    return rc;
+}
+
+static int result_ok(const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN;
+}
+
+/* Whether a failure may be retried on a fresh connection: only when the
+ * connection itself broke and no transaction was open on it. */
+static int retryable(struct vc_db *db, int was_idle)
+{
+    return was_idle && (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD);
+}
+
+PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
+                         const char *const *params, const int *lengths,
+                         const int *formats, int result_format,
+                         struct vc_error *err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGresult *res;
+        int idle;
+
+        if (vc_db_connect(db, err) != VC_OK)
+            return NULL;
+        idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+        if (prepare(db, stmt, err) != VC_OK) {
+            if (attempt == 0 && retryable(db, idle)) {
+                drop_connection(db);
+                continue;
+            }
+            return NULL;
+        }
+        res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params,
+                             lengths, formats, result_format);
+        if (res != NULL && result_ok(res))
+            return res;
+        if (attempt == 0 && retryable(db, idle)) {
+            PQclear(res);
+            drop_connection(db);
+            continue;
+        }
+        vc_db_result_error(db, res, err);
+        PQclear(res);
+        return NULL;
+    }
+    return NULL;
+}
+
+PGresult *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
+                     const char *const *params, struct vc_error *err)
+{
+    return vc_db_exec_bin(db, stmt, params, NULL, NULL, 0, err);
+}
+
+PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,
+                      const char *const *params, struct vc_error *err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGresult *res;
+        int idle;
+
+        if (vc_db_connect(db, err) != VC_OK)
+            return NULL;
+        idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+        res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        if (res != NULL && result_ok(res))
+            return res;
+        if (attempt == 0 && retryable(db, idle)) {
+            PQclear(res);
+            drop_connection(db);
+            continue;
+        }
+        vc_db_result_error(db, res, err);
+        PQclear(res);
+        return NULL;
+    }
+    return NULL;
+}
+
+enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *err)
+{
+    PGresult *res;
+    enum vc_code rc = VC_OK;
+
+    if (vc_db_connect(db, err) != VC_OK)
+        return err ? err->code : VC_ERR_UNAVAILABLE;
+    res = PQexec(db->conn, sql);
+    if (res == NULL || !result_ok(res))
+        rc = vc_db_result_error(db, res, err);
+    PQclear(res);
+    return rc;
+}
+
+enum vc_code vc_db_begin(struct vc_db *db, struct vc_error *err)
+{
+    PGresult *res = vc_db_query(db, "BEGIN", 0, NULL, err);
+
+    if (res == NULL)
+        return err ? err->code : VC_ERR_INTERNAL;
+    PQclear(res);
+    return VC_OK;
+}
+
+enum vc_code vc_db_commit(struct vc_db *db, struct vc_error *err)
+{
+    PGresult *res;
+    enum vc_code rc = VC_OK;
+
+    if (db->conn == NULL)
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    res = PQexec(db->conn, "COMMIT");
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = vc_db_result_error(db, res, err);
+    PQclear(res);
+    return rc;
+}
+
+void vc_db_rollback(struct vc_db *db)
+{
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+        return;
+    PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+enum vc_code vc_db_transaction(struct vc_db *db, vc_db_txn_fn fn, void *ctx,
+                               struct vc_error *err)
+{
+    enum vc_code rc;
+
+    rc = vc_db_begin(db, err);
+    if (rc != VC_OK)
+        return rc;
+    rc = fn(db, ctx, err);
+    if (rc != VC_OK) {
+        vc_db_rollback(db);
+        return rc;
+    }
+    rc = vc_db_commit(db, err);
+    if (rc != VC_OK)
+        vc_db_rollback(db);
+    return rc;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err)
+{
+    static const struct vc_stmt ping = { "vc_ping", "SELECT 1", 0 };
+    double start = now_ms();
+    PGresult *res = vc_db_exec(db, &ping, NULL, err);
+
+    if (res == NULL)
+        return err ? err->code : VC_ERR_UNAVAILABLE;
+    PQclear(res);
+    if (ms != NULL)
+        *ms = now_ms() - start;
+    return VC_OK;
+}

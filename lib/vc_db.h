@@ -1,0 +1,84 @@
+/* vc_db.h - one PostgreSQL connection per process, with lazy connect,
+ * reconnect after the server restarts, statements prepared once per
+ * connection, and a transaction helper that rolls back on any error.
+ *
+ * Workers keep their connection for their whole life: opening one costs
+ * milliseconds, a query on an open one microseconds. Nothing here retries a
+ * statement inside a transaction: a broken connection there fails the
+ * transaction, which the caller reports. */
+#ifndef VC_DB_H
+#define VC_DB_H
+
+#include <libpq-fe.h>
+
+#include "vc_error.h"
+
+/* A statement prepared on first use on each connection. Static storage:
+ * the db keeps the pointer. */
+struct vc_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+};
+
+struct vc_db;
+
+/* A new, unconnected handle (caller frees with vc_db_free), or NULL when out
+ * of memory. conninfo is a URL or key=value string; "" means libpq's PG*
+ * environment. timeout_ms bounds connecting and, when stmt_timeout is set,
+ * every statement. */
+struct vc_db *vc_db_new(const char *conninfo, int timeout_ms, int stmt_timeout);
+
+/* Close and free. Accepts NULL. */
+void vc_db_free(struct vc_db *db);
+
+/* Make sure the connection is up, connecting or reconnecting as needed.
+ * VC_ERR_UNAVAILABLE when the server cannot be reached. */
+enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err) VC_MUST_CHECK;
+
+/* Run a prepared statement with text parameters (NULL entries are SQL
+ * NULL). Returns a new result the caller PQclear()s, or NULL with err set.
+ * Outside a transaction, a connection found broken is re-opened and the
+ * statement tried once more. */
+PGresult *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
+                     const char *const *params, struct vc_error *err);
+
+/* Same, with explicit lengths and formats (for bytea in binary). */
+PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
+                         const char *const *params, const int *lengths,
+                         const int *formats, int result_format,
+                         struct vc_error *err);
+
+/* Run sql once, unprepared, with text parameters (for statements built at
+ * run time from whitelisted pieces, and for migrations). New result or NULL. */
+PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,
+                      const char *const *params, struct vc_error *err);
+
+/* Run a script of several statements with no parameters. */
+enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *err) VC_MUST_CHECK;
+
+enum vc_code vc_db_begin(struct vc_db *db, struct vc_error *err) VC_MUST_CHECK;
+enum vc_code vc_db_commit(struct vc_db *db, struct vc_error *err) VC_MUST_CHECK;
+/* Roll back if a transaction is open; never fails in a way callers act on. */
+void vc_db_rollback(struct vc_db *db);
+
+/* Run fn inside BEGIN/COMMIT; any error from fn or COMMIT rolls back and is
+ * returned. ctx is passed through. */
+typedef enum vc_code (*vc_db_txn_fn)(struct vc_db *db, void *ctx, struct vc_error *err);
+enum vc_code vc_db_transaction(struct vc_db *db, vc_db_txn_fn fn, void *ctx,
+                               struct vc_error *err) VC_MUST_CHECK;
+
+/* Round trip "SELECT 1"; *ms gets the latency. */
+enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err) VC_MUST_CHECK;
+
+/* Map a failed result's SQLSTATE to a code and fill err with a message that
+ * carries no SQL text; the server's message goes to the log. */
+enum vc_code vc_db_result_error(struct vc_db *db, const PGresult *res, struct vc_error *err);
+
+/* The live connection (borrowed), or NULL when not connected. */
+PGconn *vc_db_conn(struct vc_db *db);
+
+/* How many times this handle has (re)connected successfully. */
+unsigned long vc_db_connects(const struct vc_db *db);
+
+#endif
