@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# The prefork master: respawn, graceful reload, recycling, clean shutdown.
+
+load helpers/common
+
+setup_file() { stack_up --workers 2; }
+teardown_file() { stack_down; }
+
+@test "a worker killed with SIGKILL is replaced and the pool keeps answering" {
+    victim=$(worker_pids | head -n 1)
+    kill -KILL "$victim"
+    wait_until 10 bash -c "[ \$(pgrep -P $(master_pid) | grep -vx $victim | wc -l) -eq 2 ]"
+    for _ in $(seq 1 10); do
+        [ "$(http_status "$VOXCAT_URL/status/live")" = 200 ]
+    done
+    api "$VOXCAT_URL/status" | jq -e '.workers.alive == 2 and .workers.crashes >= 1'
+    grep -q "worker $victim killed by signal 9" "$STACK_DIR/log/voxcat.log"
+}
+
+@test "SIGHUP under a loop of requests fails no request and replaces every worker" {
+    old=$(worker_pids | tr '\n' ' ')
+    : >"$BATS_TEST_TMPDIR/codes"
+    (
+        for _ in $(seq 1 400); do
+            curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 "$VOXCAT_URL/status/live"
+        done >"$BATS_TEST_TMPDIR/codes"
+    ) 3>&- &
+    loop=$!
+    sleep 0.3
+    kill -HUP "$(master_pid)"
+    sleep 0.5
+    kill -HUP "$(master_pid)"
+    wait "$loop"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/codes")" -eq 400 ]
+    run grep -vc '^200$' "$BATS_TEST_TMPDIR/codes"
+    [ "$output" = 0 ]
+    wait_until 15 grep -q "reload done" "$STACK_DIR/log/voxcat.log"
+    new=$(worker_pids | tr '\n' ' ')
+    for p in $old; do [[ " $new " != *" $p "* ]]; done
+}
+
+@test "SIGHUP re-reads the env file: VOXCAT_WORKERS=3 grows the pool" {
+    sed -i 's/^VOXCAT_WORKERS=.*/VOXCAT_WORKERS=3/' "$STACK_DIR/voxcat.env"
+    kill -HUP "$(master_pid)"
+    wait_until 15 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 3 ]"
+    wait_until 10 bash -c "curl -s $VOXCAT_URL/status | jq -e '.workers.configured == 3 and .workers.alive == 3'"
+    sed -i 's/^VOXCAT_WORKERS=.*/VOXCAT_WORKERS=2/' "$STACK_DIR/voxcat.env"
+    kill -HUP "$(master_pid)"
+    wait_until 15 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 2 ]"
+}
+
+@test "SIGHUP with an invalid env file keeps the running pool" {
+    before=$(worker_pids | tr '\n' ' ')
+    cp "$STACK_DIR/voxcat.env" "$BATS_TEST_TMPDIR/env.bak"
+    echo "VOXCAT_WORKERS=0" >>"$STACK_DIR/voxcat.env"
+    kill -HUP "$(master_pid)"
+    wait_until 5 grep -q "reload refused" "$STACK_DIR/log/voxcat.log"
+    cp "$BATS_TEST_TMPDIR/env.bak" "$STACK_DIR/voxcat.env"
+    [ "$(worker_pids | tr '\n' ' ')" = "$before" ]
+    [ "$(http_status "$VOXCAT_URL/status/live")" = 200 ]
+}
+
+# A daemon of its own, so its exit status can be waited for.
+start_own() {
+    OWN=$BATS_TEST_TMPDIR/own
+    mkdir -p "$OWN"
+    (
+        set -a
+        . "$STACK_DIR/voxcat.env"
+        VOXCAT_LISTEN=unix:$OWN/voxcat.sock
+        VOXCAT_WORKERS=2
+        set +a
+        for kv in "$@"; do export "${kv?}"; done
+        exec "$VOXCAT_BIN_DIR/voxcat-fcgi" --pid-file "$OWN/pid"
+    ) </dev/null >"$OWN/log" 2>&1 3>&- &
+    OWN_PID=$!
+    wait_until 10 test -S "$OWN/voxcat.sock"
+    wait_until 10 pgrep -P "$OWN_PID"
+}
+
+# One FastCGI request straight to a daemon socket, without nginx.
+fcgi_get() {
+    python3 "$VOXCAT_SRC_DIR/tests/helpers/fcgi_get.py" "$1" "$2"
+}
+
+@test "SIGTERM: the master exits 0, its workers are gone and the socket is removed" {
+    start_own
+    run fcgi_get "$OWN/voxcat.sock" /status/live
+    [[ "$output" == *'"live"'* ]]
+    workers=$(pgrep -P "$OWN_PID" | tr '\n' ' ')
+    [ -n "$workers" ]
+    kill -TERM "$OWN_PID"
+    rc=0
+    wait "$OWN_PID" || rc=$?
+    [ "$rc" -eq 0 ]
+    [ ! -e "$OWN/voxcat.sock" ]
+    for p in $workers; do ! kill -0 "$p" 2>/dev/null; done
+}
+
+@test "VOXCAT_MAX_REQUESTS recycles a worker after that many requests" {
+    start_own VOXCAT_MAX_REQUESTS=3 VOXCAT_WORKERS=1
+    first=$(pgrep -P "$OWN_PID")
+    for _ in 1 2 3 4 5; do
+        run fcgi_get "$OWN/voxcat.sock" /status/live
+        [[ "$output" == *'"live"'* ]]
+    done
+    now=$(pgrep -P "$OWN_PID")
+    [ "$first" != "$now" ]
+    grep -q "recycling after 3 requests" "$OWN/log"
+    kill -TERM "$OWN_PID"
+    wait "$OWN_PID"
+}
+
+@test "a second daemon on a socket in use refuses to start" {
+    start_own
+    run env VOXCAT_LISTEN="unix:$OWN/voxcat.sock" "$VOXCAT_BIN_DIR/voxcat-fcgi"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"in use"* ]]
+    [ -S "$OWN/voxcat.sock" ]
+    kill -TERM "$OWN_PID"
+    wait "$OWN_PID"
+}

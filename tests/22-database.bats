@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# PostgreSQL going away and coming back while voxcat runs.
+
+load helpers/common
+
+setup_file() { stack_up; }
+teardown_file() { stack_down; }
+
+@test "PostgreSQL stopped: /status is 200 degraded and /status/ready is 503" {
+    api "$VOXCAT_URL/status" | jq -e '.status == "ok"'
+    "$STACK" pg-stop "$STACK_DIR"
+    pids=$(worker_pids | tr '\n' ' ')
+    for _ in 1 2 3 4; do
+        run curl -sS -w '\n%{http_code}' "$VOXCAT_URL/status"
+        [ "${lines[1]}" = 200 ]
+        echo "${lines[0]}" | jq -e '.status == "degraded" and .db.reachable == false'
+        echo "${lines[0]}" | jq -e '.db.error | test("unavailable")'
+    done
+    run curl -sS -D "$BATS_TEST_TMPDIR/h" "$VOXCAT_URL/status/ready"
+    grep -q '^HTTP/1.1 503' "$BATS_TEST_TMPDIR/h"
+    grep -qi '^retry-after: ' "$BATS_TEST_TMPDIR/h"
+    echo "$output" | jq -e '.error.code == "unavailable"'
+    # No worker crashed or wedged.
+    [ "$(worker_pids | tr '\n' ' ')" = "$pids" ]
+    [ "$(http_status "$VOXCAT_URL/status/live")" = 200 ]
+}
+
+@test "PostgreSQL started again: /status is ok without restarting voxcat" {
+    pids=$(worker_pids | tr '\n' ' ')
+    "$STACK" pg-start "$STACK_DIR"
+    # Every worker reconnects on its next request; ask enough times to
+    # reach them all.
+    for _ in 1 2 3 4 5 6; do
+        api "$VOXCAT_URL/status" | jq -e '.status == "ok" and .db.reachable == true'
+        [ "$(http_status "$VOXCAT_URL/status/ready")" = 200 ]
+    done
+    [ "$(worker_pids | tr '\n' ' ')" = "$pids" ]
+}
+
+@test "a restart under a held connection is survived: the next query reconnects" {
+    api "$VOXCAT_URL/status" >/dev/null
+    api "$VOXCAT_URL/status" >/dev/null
+    "$STACK" pg-stop "$STACK_DIR"
+    "$STACK" pg-start "$STACK_DIR"
+    for _ in 1 2 3 4; do
+        api "$VOXCAT_URL/status" | jq -e '.status == "ok"'
+    done
+    grep -q "database reconnected" "$STACK_DIR/log/voxcat.log"
+}

@@ -1,0 +1,55 @@
+# tests/helpers/common.bash - shared set-up for the bats suites: where the
+# source and binaries are, and a private stack per test file.
+
+VOXCAT_SRC_DIR=${VOXCAT_SRC_DIR:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
+VOXCAT_BIN_DIR=${VOXCAT_BIN_DIR:-$VOXCAT_SRC_DIR/fcgi}
+export VOXCAT_SRC_DIR VOXCAT_BIN_DIR
+STACK=$VOXCAT_SRC_DIR/tests/stack
+
+# Start a private stack (extra args go to `tests/stack up`) and export its
+# env: VOXCAT_URL, PG*, STACK_DIR.
+stack_up() {
+    STACK_DIR=$(mktemp -d /tmp/vxt.XXXXXX)
+    export STACK_DIR
+    "$STACK" up "$STACK_DIR" "$@" >/dev/null 3>&-
+    set -a
+    # shellcheck disable=SC1091
+    . "$STACK_DIR/env"
+    set +a
+}
+
+stack_down() {
+    [ -n "${STACK_DIR:-}" ] || return 0
+    "$STACK" down "$STACK_DIR" 3>&- || true
+    if [ -n "${VOXCAT_KEEP_STACK:-}" ]; then
+        echo "# kept $STACK_DIR" >&3
+    else
+        rm -rf "$STACK_DIR"
+    fi
+}
+
+# The master's pid and its workers' pids.
+master_pid() { cat "$STACK_DIR/run/voxcat-fcgi.pid"; }
+worker_pids() { pgrep -P "$(master_pid)" | sort -n; }
+
+# curl the stack: prints the body, sets $status_code via -w into a file.
+api() { curl -sS --max-time 30 "$@"; }
+
+# http_status URL [curl args]: just the status code.
+http_status() {
+    local url=$1
+    shift
+    curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "$@" "$url"
+}
+
+# Wait up to $1 seconds for a command to succeed.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+psql_q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
