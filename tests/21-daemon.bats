@@ -6,6 +6,14 @@ load helpers/common
 setup_file() { stack_up --workers 2; }
 teardown_file() { stack_down; }
 
+# A daemon a test started of its own is stopped whatever the test did.
+teardown() {
+    if [ -n "${OWN_PID:-}" ] && kill -0 "$OWN_PID" 2>/dev/null; then
+        kill -TERM "$OWN_PID"
+        wait "$OWN_PID" || true
+    fi
+}
+
 @test "a worker killed with SIGKILL is replaced and the pool keeps answering" {
     victim=$(worker_pids | head -n 1)
     kill -KILL "$victim"
