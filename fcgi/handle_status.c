@@ -13,6 +13,7 @@
 
 #include "handlers.h"
 #include "vc_db.h"
+#include "vc_engines.h"
 #include "worker.h"
 
 static json_t *workers_json(const struct vc_scoreboard *sb)
@@ -75,13 +76,13 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
     int db_up = 0;
     json_t *db = db_json(w, &db_up);
 
-    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:{s:b}}, s:o, s:o, s:{s:s}, s:{}}",
+    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:{}}",
                      "status", db_up ? "ok" : "degraded",
                      "version", PACKAGE_VERSION,
                      "uptime_s", (json_int_t)(time(NULL) - w->sb->h.start_time),
                      "pid", (json_int_t)getpid(),
                      "db", db,
-                     "engines", "espeak", "available", 1,
+                     "engines", vc_engines_status_json(w->cfg),
                      "workers", workers_json(w->sb),
                      "requests", requests_json(w->sb),
                      "cache", "dir", w->cfg->cache_dir,

@@ -11,6 +11,13 @@ static const struct vc_route routes[] = {
     { "GET", "/status",       vc_handle_status,       0, "status" },
     { "GET", "/status/live",  vc_handle_status_live,  0, "status_live" },
     { "GET", "/status/ready", vc_handle_status_ready, 0, "status_ready" },
+    { "POST", "/tts",             vc_handle_tts_post,      1, "tts" },
+    { "GET",  "/tts",             vc_handle_tts_get,       1, "tts" },
+    { "GET",  "/tts/voices",      vc_handle_tts_voices,    0, "tts_voices" },
+    { "GET",  "/tts/languages",   vc_handle_tts_languages, 0, "tts_languages" },
+    { "GET",  "/tts/models",      vc_handle_tts_models,    0, "tts_models" },
+    { "GET",  "/tts/audio/{key}", vc_handle_tts_audio,     0, "tts_audio" },
+    { "GET",  "/tts/{id}",        vc_handle_tts_track,     0, "tts_track" },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -16,6 +16,7 @@
 
 #include "reply.h"
 #include "router.h"
+#include "vc_engines.h"
 #include "vc_log.h"
 #include "vc_text.h"
 
@@ -266,6 +267,15 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         vc_log(VC_LOG_ERROR, "worker initialisation failed");
         _exit(VC_EXIT_FATAL);
     }
+    /* espeak-ng keeps global state: one engine per process, after fork. */
+    {
+        struct vc_error err;
+        vc_error_clear(&err);
+        if (vc_engines_init(cfg, &err) != VC_OK) {
+            vc_log(VC_LOG_ERROR, "%s", err.message);
+            _exit(VC_EXIT_FATAL);
+        }
+    }
     vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
     vc_log(VC_LOG_DEBUG, "worker ready in slot %d", slot);
 
@@ -297,6 +307,7 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         }
     }
     vc_scoreboard_set_state(sb, slot, VC_SLOT_STOPPING);
+    vc_engines_shutdown();
     if (w.db_read != w.db)
         vc_db_free(w.db_read);
     vc_db_free(w.db);

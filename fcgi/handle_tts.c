@@ -1,0 +1,213 @@
+/* handle_tts.c - /tts: speech, the audio files, and the voice, language
+ * and model lists.
+ *
+ * Audio is never copied through the worker: once the file is in the disk
+ * cache the worker answers with X-Accel-Redirect and nginx sends it
+ * (sendfile, Range, conditional GET). */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "handlers.h"
+#include "engine_espeak.h"
+#include "vc_cache.h"
+#include "vc_engines.h"
+#include "vc_tts.h"
+#include "worker.h"
+
+static int is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+    if (strlen(s) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++) {
+        int hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
+                  || (s[i] >= 'A' && s[i] <= 'F');
+        if (shape[i] == '-' ? s[i] != '-' : !hex)
+            return 0;
+    }
+    return 1;
+}
+
+/* Answer with the cached file for key through nginx. */
+static void reply_audio(struct vc_request *req, const char *key, const char *extra, int immutable)
+{
+    char uri[VC_CACHE_PATH_MAX];
+    char headers[VC_CACHE_PATH_MAX + 512];
+
+    vc_cache_accel_uri(req->worker->cfg, key, uri);
+    snprintf(headers, sizeof(headers),
+             "X-Accel-Redirect: %s\r\nCache-Control: %s\r\n%s",
+             uri, immutable ? "public, max-age=31536000, immutable" : "public, max-age=3600",
+             extra ? extra : "");
+    vc_reply_headers(req, 200, headers);
+}
+
+static const char *query_get(void *ctx, const char *name)
+{
+    return vc_request_param(ctx, name);
+}
+
+static int content_type_is_json(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struct vc_error *err)
+{
+    struct vc_worker *w = req->worker;
+    struct vc_tts_result res;
+    char extra[256];
+    enum vc_code rc;
+
+    rc = vc_tts_speak(w->cfg, w->db, in, NULL, req->remote_addr, &res, err);
+    vc_request_log(req, "engine", json_string(in->choice.engine->name));
+    vc_request_log(req, "cache", json_string(res.hit ? "HIT" : "MISS"));
+    if (rc != VC_OK)
+        return rc;
+    if (res.track_id[0])
+        vc_request_log(req, "track_id", json_string(res.track_id));
+
+    if (vc_request_wants_json(req) && !res.degraded) {
+        json_t *track = vc_tts_track_json(w->db, res.track_id, err);
+        char hdr[128];
+        if (track == NULL)
+            return err->code;
+        json_object_set_new(track, "cache", json_string(res.hit ? "HIT" : "MISS"));
+        json_object_set_new(track, "cache_key", json_string(res.key));
+        snprintf(hdr, sizeof(hdr), "X-Track-Id: %s\r\nX-Cache: %s\r\n", res.track_id,
+                 res.hit ? "HIT" : "MISS");
+        vc_reply_json(req, 200, track, hdr);
+        json_decref(track);
+        return VC_OK;
+    }
+    snprintf(extra, sizeof(extra), "%s%s%sX-Cache: %s\r\n%s",
+             res.track_id[0] ? "X-Track-Id: " : "", res.track_id, res.track_id[0] ? "\r\n" : "",
+             res.hit ? "HIT" : "MISS", res.degraded ? "X-Voxcat-Degraded: db\r\n" : "");
+    reply_audio(req, res.key, extra, 0);
+    return VC_OK;
+}
+
+enum vc_code vc_handle_tts_post(struct vc_request *req, struct vc_error *err)
+{
+    struct vc_tts_input in;
+    enum vc_code rc;
+
+    if (!content_type_is_json(req->content_type))
+        return vc_error_set(err, VC_ERR_UNSUPPORTED_MEDIA, "Content-Type",
+                            "POST /tts takes application/json");
+    rc = vc_tts_input_from_json(req->worker->cfg, req->body, req->body_len, &in, err);
+    if (rc != VC_OK)
+        return rc;
+    rc = speak(req, &in, err);
+    vc_tts_input_free(&in);
+    return rc;
+}
+
+enum vc_code vc_handle_tts_get(struct vc_request *req, struct vc_error *err)
+{
+    struct vc_tts_input in;
+    enum vc_code rc;
+
+    rc = vc_tts_input_from_query(req->worker->cfg, query_get, req, &in, err);
+    if (rc != VC_OK)
+        return rc;
+    rc = speak(req, &in, err);
+    vc_tts_input_free(&in);
+    return rc;
+}
+
+/* GET /tts/audio/<sha256>.wav: nginx found no file; rebuild it. */
+enum vc_code vc_handle_tts_audio(struct vc_request *req, struct vc_error *err)
+{
+    char key[VC_SHA256_HEX];
+    const char *file = req->captures[0];
+    size_t n = strlen(file);
+    enum vc_code rc;
+
+    if (n != 68 || strcmp(file + 64, ".wav") != 0)
+        return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such audio file");
+    memcpy(key, file, 64);
+    key[64] = '\0';
+    if (!vc_cache_key_valid(key))
+        return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such audio file");
+    rc = vc_tts_restore(req->worker->cfg, req->worker->db, key, err);
+    if (rc != VC_OK)
+        return rc;
+    reply_audio(req, key, NULL, 1);
+    return VC_OK;
+}
+
+/* GET /tts/<track id>.wav */
+enum vc_code vc_handle_tts_track(struct vc_request *req, struct vc_error *err)
+{
+    char id[40];
+    char key[VC_SHA256_HEX];
+    char extra[80];
+    const char *file = req->captures[0];
+    size_t n = strlen(file);
+    enum vc_code rc;
+
+    if (n < 5 || strcmp(file + n - 4, ".wav") != 0)
+        return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
+    if (n - 4 >= sizeof(id))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "id", "malformed track id");
+    memcpy(id, file, n - 4);
+    id[n - 4] = '\0';
+    if (!is_uuid(id))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "id", "malformed track id");
+    rc = vc_tts_track_key(req->worker->db, id, key, err);
+    if (rc == VC_OK)
+        rc = vc_tts_restore(req->worker->cfg, req->worker->db, key, err);
+    if (rc != VC_OK)
+        return rc;
+    snprintf(extra, sizeof(extra), "X-Track-Id: %s\r\n", id);
+    reply_audio(req, key, extra, 0);
+    return VC_OK;
+}
+
+static enum vc_code reply_list(struct vc_request *req, const char *name,
+                               const char *const *list, const char *(*espeak)(const char *),
+                               const char *espeak_key, struct vc_error *err)
+{
+    json_t *arr = json_array();
+    json_t *body;
+
+    if (arr == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    for (size_t i = 0; list[i] != NULL; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "name", list[i], espeak_key,
+                                             espeak(list[i])));
+    body = json_pack("{s:o}", name, arr);
+    if (body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_reply_json(req, 200, body, "Cache-Control: public, max-age=300\r\n");
+    json_decref(body);
+    return VC_OK;
+}
+
+enum vc_code vc_handle_tts_voices(struct vc_request *req, struct vc_error *err)
+{
+    return reply_list(req, "voices", vc_voices, vc_espeak_variant, "espeak_variant", err);
+}
+
+enum vc_code vc_handle_tts_languages(struct vc_request *req, struct vc_error *err)
+{
+    return reply_list(req, "languages", vc_languages, vc_espeak_language, "espeak_voice", err);
+}
+
+enum vc_code vc_handle_tts_models(struct vc_request *req, struct vc_error *err)
+{
+    json_t *body = vc_engines_models_json(req->worker->cfg);
+
+    if (body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
+    json_decref(body);
+    return VC_OK;
+}

@@ -1,0 +1,111 @@
+/* vc_cache.c - the per-host disk cache of generated audio. */
+#include "vc_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vc_log.h"
+
+#define SUBDIR "tts/audio"
+
+int vc_cache_key_valid(const char *key)
+{
+    size_t i;
+
+    for (i = 0; key[i]; i++) {
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+            return 0;
+    }
+    return i == 64;
+}
+
+void vc_cache_path(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX])
+{
+    snprintf(out, VC_CACHE_PATH_MAX, "%s/" SUBDIR "/%s.wav", cfg->cache_dir, key);
+}
+
+void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX])
+{
+    const char *prefix = cfg->accel_prefix;
+    size_t n = strlen(prefix);
+
+    snprintf(out, VC_CACHE_PATH_MAX, "%s%s" SUBDIR "/%s.wav", prefix,
+             n > 0 && prefix[n - 1] == '/' ? "" : "/", key);
+}
+
+int vc_cache_has(const struct vc_config *cfg, const char *key, size_t *size)
+{
+    char path[VC_CACHE_PATH_MAX];
+    struct stat st;
+
+    vc_cache_path(cfg, key, path);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 44)
+        return 0;
+    if (size != NULL)
+        *size = (size_t)st.st_size;
+    return 1;
+}
+
+/* mkdir -p for the cache's own two levels. */
+static int make_dirs(const struct vc_config *cfg)
+{
+    char dir[VC_CACHE_PATH_MAX];
+
+    snprintf(dir, sizeof(dir), "%s", cfg->cache_dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    snprintf(dir, sizeof(dir), "%s/tts", cfg->cache_dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    snprintf(dir, sizeof(dir), "%s/" SUBDIR, cfg->cache_dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
+                          const void *data, size_t len, struct vc_error *err)
+{
+    char path[VC_CACHE_PATH_MAX];
+    char tmp[VC_CACHE_PATH_MAX + 32];
+    const char *p = data;
+    size_t left = len;
+    int fd;
+
+    if (!vc_cache_key_valid(key))
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad cache key");
+    if (make_dirs(cfg) != 0) {
+        vc_log(VC_LOG_ERROR, "cache dir %s: %s", cfg->cache_dir, strerror(errno));
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+    }
+    vc_cache_path(cfg, key, path);
+    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        vc_log(VC_LOG_ERROR, "cache write %s: %s", tmp, strerror(errno));
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+    }
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            vc_log(VC_LOG_ERROR, "cache write %s: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        vc_log(VC_LOG_ERROR, "cache rename %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+    }
+    return VC_OK;
+}

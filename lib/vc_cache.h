@@ -1,0 +1,34 @@
+/* vc_cache.h - the per-host disk cache of generated audio.
+ *
+ * A rebuildable copy of what PostgreSQL holds, keyed by the content hash:
+ * CACHE_DIR/tts/audio/<sha256>.wav, the same path as the public immutable
+ * URL /tts/audio/<sha256>.wav so nginx serves it with try_files. Files are
+ * written to a temporary name and renamed, so a reader never sees half a
+ * file; losing the directory loses nothing. */
+#ifndef VC_CACHE_H
+#define VC_CACHE_H
+
+#include <stddef.h>
+
+#include "vc_config.h"
+#include "vc_error.h"
+
+#define VC_CACHE_PATH_MAX 4096
+
+/* Whether key is 64 lowercase hex digits (the only names the cache uses). */
+int vc_cache_key_valid(const char *key);
+
+/* The file path of key into out. */
+void vc_cache_path(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX]);
+
+/* The nginx internal URI of key (for X-Accel-Redirect) into out. */
+void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX]);
+
+/* Whether a complete file for key is present; *size gets its size. */
+int vc_cache_has(const struct vc_config *cfg, const char *key, size_t *size);
+
+/* Write len bytes for key atomically (temp file + rename). */
+enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
+                          const void *data, size_t len, struct vc_error *err) VC_MUST_CHECK;
+
+#endif

@@ -1,0 +1,181 @@
+/* vc_engines.c - the registry of speech engines and the public model list. */
+#include "vc_engines.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_espeak.h"
+#include "vc_log.h"
+
+/* Engines in this build. Remote engines are appended here. */
+static const struct vc_engine *const engines[] = {
+    &vc_engine_espeak,
+};
+
+#define NENGINES (sizeof(engines) / sizeof(engines[0]))
+
+/* The public models: name, engine name. Aliases resolve through the
+ * engine's has_model/config. */
+static const struct {
+    const char *name;
+    const char *engine;
+} models[] = {
+    { "espeak", "espeak" },
+    { "gemini-flash", "gemini" },
+    { "gemini-pro", "gemini" },
+    { "eleven_multilingual_v2", "elevenlabs" },
+    { "eleven_flash_v2_5", "elevenlabs" },
+};
+
+#define NMODELS (sizeof(models) / sizeof(models[0]))
+
+static int initialised[NENGINES];
+
+const struct vc_engine *vc_engine_by_name(const char *name)
+{
+    for (size_t i = 0; i < NENGINES; i++) {
+        if (strcmp(engines[i]->name, name) == 0)
+            return engines[i];
+    }
+    return NULL;
+}
+
+enum vc_code vc_engines_init(const struct vc_config *cfg, struct vc_error *err)
+{
+    for (size_t i = 0; i < NENGINES; i++) {
+        struct vc_error e;
+
+        vc_error_clear(&e);
+        if (engines[i]->init == NULL) {
+            initialised[i] = 1;
+            continue;
+        }
+        if (engines[i]->init(cfg, &e) != VC_OK) {
+            /* The local engine is the one that must work. */
+            if (strcmp(engines[i]->name, "espeak") == 0)
+                return vc_error_set(err, e.code, NULL, "espeak: %s", e.message);
+            vc_log(VC_LOG_WARN, "engine %s unavailable: %s", engines[i]->name, e.message);
+            continue;
+        }
+        initialised[i] = 1;
+    }
+    return VC_OK;
+}
+
+void vc_engines_shutdown(void)
+{
+    for (size_t i = 0; i < NENGINES; i++) {
+        if (initialised[i] && engines[i]->shutdown != NULL)
+            engines[i]->shutdown();
+        initialised[i] = 0;
+    }
+}
+
+/* The engine named by a model, or by a full model name one engine claims. */
+static const char *engine_of(const struct vc_config *cfg, const char *model)
+{
+    for (size_t i = 0; i < NMODELS; i++) {
+        if (strcmp(models[i].name, model) == 0)
+            return models[i].engine;
+    }
+    for (size_t i = 0; i < NENGINES; i++) {
+        if (engines[i]->has_model != NULL && engines[i]->has_model(cfg, model))
+            return engines[i]->name;
+    }
+    return NULL;
+}
+
+/* Whether an engine can serve cfg; *why says what is missing. */
+static int engine_available(const struct vc_config *cfg, const char *name, const char **why)
+{
+    const struct vc_engine *e = vc_engine_by_name(name);
+
+    *why = NULL;
+    if (strcmp(name, "gemini") == 0 && cfg->gemini_api_key[0] == '\0') {
+        *why = "GEMINI_API_KEY is not set";
+        return 0;
+    }
+    if (strcmp(name, "elevenlabs") == 0 && cfg->elevenlabs_api_key[0] == '\0') {
+        *why = "ELEVENLABS_API_KEY is not set";
+        return 0;
+    }
+    if (e == NULL) {
+        *why = "this build has no such engine";
+        return 0;
+    }
+    if (e->is_available != NULL && !e->is_available(cfg, why))
+        return 0;
+    return 1;
+}
+
+static void resolved_name(const struct vc_config *cfg, const char *model, char *out, size_t len)
+{
+    if (strcmp(model, "gemini-flash") == 0)
+        snprintf(out, len, "%s", cfg->gemini_flash_model);
+    else if (strcmp(model, "gemini-pro") == 0)
+        snprintf(out, len, "%s", cfg->gemini_pro_model);
+    else
+        snprintf(out, len, "%s", model);
+}
+
+enum vc_code vc_engines_resolve(const struct vc_config *cfg, const char *model,
+                                struct vc_model_choice *out, struct vc_error *err)
+{
+    const char *engine;
+    const char *why = NULL;
+
+    if (model == NULL || model[0] == '\0')
+        model = cfg->default_model;
+    if (strlen(model) >= VC_MODEL_MAX)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "model", "model name too long");
+    engine = engine_of(cfg, model);
+    if (engine == NULL)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "model",
+                            "unknown model \"%s\" (see GET /tts/models)", model);
+    if (!engine_available(cfg, engine, &why))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "model",
+                            "model \"%s\" is not available: %s", model, why);
+    out->engine = vc_engine_by_name(engine);
+    resolved_name(cfg, model, out->resolved, sizeof(out->resolved));
+    return VC_OK;
+}
+
+json_t *vc_engines_models_json(const struct vc_config *cfg)
+{
+    json_t *list = json_array();
+
+    if (list == NULL)
+        return NULL;
+    for (size_t i = 0; i < NMODELS; i++) {
+        char resolved[VC_MODEL_MAX];
+        const char *why = NULL;
+        int ok = engine_available(cfg, models[i].engine, &why);
+        json_t *m;
+
+        resolved_name(cfg, models[i].name, resolved, sizeof(resolved));
+        m = json_pack("{s:s, s:s, s:s, s:b, s:s?}", "name", models[i].name,
+                      "engine", models[i].engine, "resolved", resolved,
+                      "available", ok, "reason", ok ? NULL : why);
+        if (m == NULL || json_array_append_new(list, m) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o}", "models", list);
+}
+
+json_t *vc_engines_status_json(const struct vc_config *cfg)
+{
+    static const char *const names[] = { "espeak", "gemini", "elevenlabs" };
+    json_t *out = json_object();
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *why = NULL;
+        int ok = engine_available(cfg, names[i], &why);
+        json_object_set_new(out, names[i], json_pack("{s:b, s:s?}", "available", ok,
+                                                     "reason", ok ? NULL : why));
+    }
+    return out;
+}
