@@ -133,6 +133,9 @@ void vc_route(struct vc_request *req)
         if (r->handler(req, &err) != VC_OK || !req->replied) {
             if (err.code == VC_OK)
                 vc_error_set(&err, VC_ERR_INTERNAL, NULL, "the handler gave no answer");
+            /* Server-side failures are ours to look into: keep the why. */
+            if (vc_error_http_status(err.code) >= 500)
+                vc_request_log(req, "error", json_string(err.message));
             vc_reply_error(req, &err);
         }
         return;

@@ -36,11 +36,11 @@ static const char *const variants[] = {
 };
 
 /* espeak-ng language voices, in vc_languages order. espeak-ng has no
- * Indian English voice: en-IN speaks British English. */
+ * Indian English voice: en-IN speaks British English ("en"). */
 static const char *const espeak_langs[] = {
-    "ar", "de", "en-us", "es-419", "fr-fr", "hi", "id", "it",
+    "ar", "de", "en-us", "es-419", "fr", "hi", "id", "it",
     "ja", "ko", "pt-br", "ru", "nl", "pl", "th", "tr",
-    "vi", "ro", "uk", "bn", "en-gb", "mr", "ta", "te",
+    "vi", "ro", "uk", "bn", "en", "mr", "ta", "te",
 };
 
 static int initialised;

@@ -681,23 +681,46 @@ static enum vc_code speak_degraded(const struct vc_config *cfg, const struct vc_
     return rc;
 }
 
+static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
+                                 const struct vc_tts_input *in, const char *actor,
+                                 const char *ip, struct vc_tts_result *res,
+                                 struct vc_error *err);
+
 enum vc_code vc_tts_speak(const struct vc_config *cfg, struct vc_db *db,
                           const struct vc_tts_input *in, const char *actor, const char *ip,
                           struct vc_tts_result *res, struct vc_error *err)
 {
-    unsigned char *wav = NULL;
-    size_t len = 0;
-    int locked = 0;
     enum vc_code rc;
 
     memset(res, 0, sizeof(*res));
     vc_tts_cache_key(in, res->key);
     if (res->key[0] == '\0')
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not compute the cache key");
-    if (vc_db_connect(db, err) != VC_OK) {
+    rc = speak_stored(cfg, db, in, actor, ip, res, err);
+    if (rc == VC_ERR_UNAVAILABLE) {
+        /* PostgreSQL is away (or was lost on the way): the local engine
+         * and the disk cache still answer, without a track. */
         vc_log(VC_LOG_WARN, "speech without the database: no track is recorded");
+        vc_error_clear(err);
+        res->track_id[0] = '\0';
         return speak_degraded(cfg, in, res, err);
     }
+    return rc;
+}
+
+static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
+                                 const struct vc_tts_input *in, const char *actor,
+                                 const char *ip, struct vc_tts_result *res,
+                                 struct vc_error *err)
+{
+    unsigned char *wav = NULL;
+    size_t len = 0;
+    int locked = 0;
+    enum vc_code rc;
+
+    rc = vc_db_connect(db, err);
+    if (rc != VC_OK)
+        return rc;
 
     /* 1. The disk cache: make sure PostgreSQL knows the audio too. */
     if (vc_cache_has(cfg, res->key, NULL)) {
@@ -748,16 +771,16 @@ enum vc_code vc_tts_speak(const struct vc_config *cfg, struct vc_db *db,
         goto done;
     res->synthesized = 1;
     rc = store(db, in, res->key, wav, len, actor, ip, res->track_id, err);
-    if (rc == VC_ERR_UNAVAILABLE) {
-        /* The database went away mid-way: the audio is still good. */
-        vc_log(VC_LOG_WARN, "could not record the track: serving the audio anyway");
-        res->degraded = 1;
-        res->track_id[0] = '\0';
-        vc_error_clear(err);
-        rc = VC_OK;
+    /* The audio is good even if it could not be recorded: keep the file so
+     * the degraded path does not synthesise it again. */
+    if (rc == VC_OK || rc == VC_ERR_UNAVAILABLE) {
+        struct vc_error put_err;
+        enum vc_code put_rc = vc_cache_put(cfg, res->key, wav, len, &put_err);
+        if (rc == VC_OK && put_rc != VC_OK) {
+            *err = put_err;
+            rc = put_rc;
+        }
     }
-    if (rc == VC_OK)
-        rc = vc_cache_put(cfg, res->key, wav, len, err);
 done:
     if (locked)
         unlock_key(db, res->key);

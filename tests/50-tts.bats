@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# /tts with the local espeak-ng engine: WAV output, the cache, single-flight,
+# validation, and speech without PostgreSQL.
+
+load helpers/common
+
+setup_file() { stack_up --workers 3; }
+teardown_file() { stack_down; }
+
+# tts JSON [curl args...]: POST /tts, body to $BATS_TEST_TMPDIR/out, headers to .../h
+tts() {
+    local body=$1
+    shift
+    curl -sS -o "$BATS_TEST_TMPDIR/out" -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' \
+        -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' --data-binary "$body" "$@"
+}
+header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$(echo "$1" | tr A-Z a-z)" 'tolower($1)==k{print $2}'; }
+
+# A valid 24 kHz mono 16-bit WAV whose header sizes match the file.
+check_wav() {
+    local f=$1
+    [ "$(soxi -r "$f")" = 24000 ]
+    [ "$(soxi -c "$f")" = 1 ]
+    [ "$(soxi -b "$f")" = 16 ]
+    awk "BEGIN{exit !($(soxi -D "$f") > 0.1)}"
+    size=$(stat -c %s "$f")
+    riff=$(od -An -t u4 -j 4 -N 4 "$f" | tr -d ' ')
+    data=$(od -An -t u4 -j 40 -N 4 "$f" | tr -d ' ')
+    [ "$riff" -eq $((size - 8)) ]
+    [ "$data" -eq $((size - 44)) ]
+}
+
+@test "POST /tts returns a 24 kHz mono 16-bit WAV with track id, cache and etag headers" {
+    [ "$(tts '{"text":"Hello world","voice":"Kore"}')" = 200 ]
+    check_wav "$BATS_TEST_TMPDIR/out"
+    [ "$(header content-type)" = audio/wav ]
+    [[ "$(header x-track-id)" =~ ^[0-9a-f-]{36}$ ]]
+    [ "$(header x-cache)" = MISS ]
+    [ -n "$(header etag)" ]
+    [ "$(header content-length)" -eq "$(stat -c %s "$BATS_TEST_TMPDIR/out")" ]
+}
+
+@test "the second identical request is a HIT with the same ETag and no new synthesis" {
+    tts '{"text":"Cache me once","voice":"Puck"}' >/dev/null
+    etag=$(header etag)
+    id=$(header x-track-id)
+    blobs=$(psql_q -c "SELECT count(*) FROM audio_blobs")
+    tracks=$(psql_q -c "SELECT count(*) FROM audio_tracks")
+    [ "$(tts '{"text":"  Cache   me once ","voice":"Puck"}')" = 200 ]
+    [ "$(header x-cache)" = HIT ]
+    [ "$(header etag)" = "$etag" ]
+    [ "$(header x-track-id)" = "$id" ]
+    [ "$(psql_q -c "SELECT count(*) FROM audio_blobs")" = "$blobs" ]
+    [ "$(psql_q -c "SELECT count(*) FROM audio_tracks")" = "$tracks" ]
+    # The second answer was conditional-GET capable: nginx honours the ETag.
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$VOXCAT_URL/tts/$id.wav")
+    [ "$code" = 304 ]
+}
+
+@test "the track, blob and audit row are stored together" {
+    tts '{"text":"Stored with care","voice":"Leda","title":"Care","artist":"Voxcat"}' >/dev/null
+    id=$(header x-track-id)
+    run psql_q -c "SELECT status, title, artist, voice, model, sample_rate, channels, format, duration > 0 FROM audio_tracks WHERE id = '$id'"
+    [ "$output" = "COMPLETED|Care|Voxcat|Leda|espeak|24000|1|wav|t" ]
+    run psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t ON t.cache_key = b.cache_key WHERE t.id = '$id'"
+    [ "$output" = 1 ]
+    run psql_q -c "SELECT count(*) FROM audit_log WHERE resource = 'track:$id' AND action = 'track.create'"
+    [ "$output" = 1 ]
+}
+
+@test "Accept: application/json returns the track record" {
+    [ "$(tts '{"text":"As JSON please"}' -H 'Accept: application/json')" = 200 ]
+    jq -e '.status == "COMPLETED" and .voice == "Kore" and .sample_rate == 24000 and (.audio_url | test("^/tts/.*\\.wav$"))' "$BATS_TEST_TMPDIR/out"
+    [ "$(header content-type)" = application/json ]
+}
+
+@test "every public voice speaks, and each voice sounds different" {
+    voices=$(curl -s "$VOXCAT_URL/tts/voices" | jq -r '.voices[].name')
+    [ "$(echo "$voices" | wc -l)" -eq 30 ]
+    for v in $voices; do
+        [ "$(tts "{\"text\":\"Testing the voice\",\"voice\":\"$v\"}")" = 200 ]
+        check_wav "$BATS_TEST_TMPDIR/out"
+        md5sum <"$BATS_TEST_TMPDIR/out" | cut -c1-32 >>"$BATS_TEST_TMPDIR/sums"
+    done
+    [ "$(sort -u "$BATS_TEST_TMPDIR/sums" | wc -l)" -eq 30 ]
+}
+
+@test "every public language speaks" {
+    langs=$(curl -s "$VOXCAT_URL/tts/languages" | jq -r '.languages[].name')
+    [ "$(echo "$langs" | wc -l)" -eq 24 ]
+    for l in $langs; do
+        [ "$(tts "{\"text\":\"12 34 56\",\"language\":\"$l\"}")" = 200 ]
+        check_wav "$BATS_TEST_TMPDIR/out"
+    done
+}
+
+@test "GET /tts?text=... works for links" {
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/g.wav" -w '%{http_code}' "$VOXCAT_URL/tts?text=Hello+from+a+link&voice=Charon&speed=1.5")
+    [ "$code" = 200 ]
+    check_wav "$BATS_TEST_TMPDIR/g.wav"
+}
+
+@test "speed changes the duration" {
+    tts '{"text":"One two three four five six","speed":0.5}' >/dev/null
+    slow=$(soxi -D "$BATS_TEST_TMPDIR/out")
+    tts '{"text":"One two three four five six","speed":2.0}' >/dev/null
+    fast=$(soxi -D "$BATS_TEST_TMPDIR/out")
+    awk "BEGIN{exit !($slow > $fast * 1.5)}"
+}
+
+@test "two speakers: each line in its voice, longer than one speaker alone" {
+    body='{"text":"Alice: Hello Bob.\nBob: Hello Alice.","speakers":[{"name":"Alice","voice":"Kore"},{"name":"Bob","voice":"Charon"}]}'
+    [ "$(tts "$body")" = 200 ]
+    check_wav "$BATS_TEST_TMPDIR/out"
+    both=$(soxi -D "$BATS_TEST_TMPDIR/out")
+    tts '{"text":"Hello Bob.","voice":"Kore"}' >/dev/null
+    one=$(soxi -D "$BATS_TEST_TMPDIR/out")
+    awk "BEGIN{exit !($both > $one * 1.5)}"
+}
+
+@test "8 concurrent identical requests create exactly one track and one blob" {
+    body='{"text":"Eight at once, one synthesis","voice":"Fenrir"}'
+    for i in $(seq 1 8); do
+        curl -s -o "$BATS_TEST_TMPDIR/c$i.wav" -w '%{http_code}\n' -X POST "$VOXCAT_URL/tts" \
+            -H 'Content-Type: application/json' -d "$body" >"$BATS_TEST_TMPDIR/code$i" &
+    done
+    wait
+    for i in $(seq 1 8); do
+        [ "$(cat "$BATS_TEST_TMPDIR/code$i")" = 200 ]
+        cmp "$BATS_TEST_TMPDIR/c1.wav" "$BATS_TEST_TMPDIR/c$i.wav"
+    done
+    run psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = 'Eight at once, one synthesis'"
+    [ "$output" = 1 ]
+    run psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t USING (cache_key) WHERE t.text = 'Eight at once, one synthesis'"
+    [ "$output" = 1 ]
+}
+
+@test "the cache directory wiped: audio is still served and the file recreated" {
+    tts '{"text":"Survive the wipe"}' >/dev/null
+    id=$(header x-track-id)
+    cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/before.wav"
+    key=$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE id = '$id'")
+    rm -rf "$STACK_DIR/cache/tts"
+    [ "$(tts '{"text":"Survive the wipe"}')" = 200 ]
+    [ "$(header x-cache)" = HIT ]
+    cmp "$BATS_TEST_TMPDIR/before.wav" "$BATS_TEST_TMPDIR/out"
+    [ -f "$STACK_DIR/cache/tts/audio/$key.wav" ]
+    rm -rf "$STACK_DIR/cache/tts"
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/byid.wav" -w '%{http_code}' "$VOXCAT_URL/tts/$id.wav")
+    [ "$code" = 200 ]
+    cmp "$BATS_TEST_TMPDIR/before.wav" "$BATS_TEST_TMPDIR/byid.wav"
+    rm -rf "$STACK_DIR/cache/tts"
+    run curl -s -D - -o "$BATS_TEST_TMPDIR/bykey.wav" "$VOXCAT_URL/tts/audio/$key.wav"
+    [[ "$output" == *"200 OK"* ]]
+    [[ "$output" == *"immutable"* ]]
+    cmp "$BATS_TEST_TMPDIR/before.wav" "$BATS_TEST_TMPDIR/bykey.wav"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Range: bytes=0-43' "$VOXCAT_URL/tts/audio/$key.wav")
+    [ "$code" = 206 ]
+}
+
+@test "unknown audio: 404 JSON for a track id, a bad id is 400" {
+    [ "$(http_status "$VOXCAT_URL/tts/00000000-0000-0000-0000-000000000000.wav")" = 404 ]
+    [ "$(http_status "$VOXCAT_URL/tts/not-a-uuid.wav")" = 400 ]
+    [ "$(http_status "$VOXCAT_URL/tts/audio/$(printf '%064d' 0).wav")" = 404 ]
+}
+
+# bad JSON-BODY STATUS FIELD: each answer is the right 4xx with the field named
+bad() {
+    run curl -sS -w '\n%{http_code}' -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' --data-binary "$1"
+    [ "${lines[-1]}" = "$2" ] || { echo "got ${lines[-1]} for $1: $output"; return 1; }
+    echo "${lines[0]}" | jq -e --arg f "$3" '.error.field == $f and (.error.message | length > 0)'
+}
+
+@test "bad input is a clear 4xx naming the field, and stores nothing" {
+    before=$(psql_q -c "SELECT (SELECT count(*) FROM audio_tracks) || '/' || (SELECT count(*) FROM audio_blobs)")
+    bad '{}' 400 text
+    bad '{"text":""}' 400 text
+    bad '{"text":"   \n\t "}' 400 text
+    bad '{"text":42}' 400 text
+    bad '{"text":"hi","voice":"Bob"}' 400 voice
+    bad '{"text":"hi","language":"xx-XX"}' 400 language
+    bad '{"text":"hi","model":"no-such-model"}' 400 model
+    bad '{"text":"hi","model":"gemini-flash"}' 400 model
+    bad '{"text":"hi","speed":3}' 400 speed
+    bad '{"text":"hi","speed":"fast"}' 400 speed
+    bad '{"text":"hi","colour":"red"}' 400 colour
+    bad '{"text":"A: hi","speakers":[{"name":"A","voice":"Kore"},{"name":"B","voice":"Puck"},{"name":"C","voice":"Leda"}]}' 400 speakers
+    bad '{"text":"A: hi","speakers":[{"name":"Zed","voice":"Kore"}]}' 400 speakers
+    bad '{"text":"A: hi","speakers":[{"name":"A","voice":"Nobody"}]}' 400 speakers
+    bad '{"text":"hi", ' 400 body
+    bad '[1,2]' 400 body
+    bad "$(printf '{"text":"bad \xff\xfe utf8"}')" 400 body
+    long=$(head -c 6000 /dev/zero | tr '\0' 'a')
+    bad "{\"text\":\"$long\"}" 413 text
+    run curl -sS -w '\n%{http_code}' -X POST "$VOXCAT_URL/tts" -H 'Content-Type: text/plain' -d 'hello'
+    [ "${lines[-1]}" = 415 ]
+    run curl -sS -w '\n%{http_code}' "$VOXCAT_URL/tts?text=%FF%FE"
+    [ "${lines[-1]}" = 400 ]
+    run curl -sS -w '\n%{http_code}' -X DELETE "$VOXCAT_URL/tts"
+    [ "${lines[-1]}" = 405 ]
+    after=$(psql_q -c "SELECT (SELECT count(*) FROM audio_tracks) || '/' || (SELECT count(*) FROM audio_blobs)")
+    [ "$before" = "$after" ]
+    # No worker died on any of it.
+    api "$VOXCAT_URL/status" | jq -e '.workers.crashes == 0'
+}
+
+@test "voices, languages and models are listed; remote models say what is missing" {
+    curl -s "$VOXCAT_URL/tts/voices" | jq -e '[.voices[].name] | index("Zephyr") != null and index("Sulafat") != null'
+    curl -s "$VOXCAT_URL/tts/languages" | jq -e '[.languages[].name] | index("en-US") != null and index("te-IN") != null'
+    run curl -s "$VOXCAT_URL/tts/models"
+    echo "$output" | jq -e '.models[] | select(.name == "espeak") | .available == true'
+    echo "$output" | jq -e '.models[] | select(.name == "gemini-flash") | .available == false and (.reason | test("GEMINI_API_KEY"))'
+    echo "$output" | jq -e '.models[] | select(.name == "eleven_multilingual_v2") | .available == false and (.reason | test("ELEVENLABS_API_KEY"))'
+}
+
+@test "PostgreSQL stopped: espeak still speaks, marked degraded, without a track id" {
+    "$STACK" pg-stop "$STACK_DIR"
+    code=$(tts '{"text":"Speaking without a database","voice":"Orus"}')
+    "$STACK" pg-start "$STACK_DIR"
+    [ "$code" = 200 ]
+    check_wav "$BATS_TEST_TMPDIR/out"
+    [ "$(header x-voxcat-degraded)" = db ]
+    [ -z "$(header x-track-id)" ]
+    grep -q "speech without the database" "$STACK_DIR/log/voxcat.log"
+    # With the database back, the same request records the track.
+    [ "$(tts '{"text":"Speaking without a database","voice":"Orus"}')" = 200 ]
+    [ "$(header x-cache)" = HIT ]
+    [[ "$(header x-track-id)" =~ ^[0-9a-f-]{36}$ ]]
+}
