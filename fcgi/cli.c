@@ -11,7 +11,9 @@
 #include "vc_config.h"
 #include "vc_db.h"
 #include "vc_log.h"
+#include "vc_engines.h"
 #include "vc_migrate.h"
+#include "vc_tts.h"
 
 #define EX_USAGE 2
 #define EX_CONFIG 78
@@ -31,10 +33,13 @@ struct command {
 static int cmd_check_config(struct vc_config *cfg, int argc, char **argv);
 static int cmd_migrate(struct vc_config *cfg, int argc, char **argv);
 static int cmd_version(struct vc_config *cfg, int argc, char **argv);
+static int cmd_say(struct vc_config *cfg, int argc, char **argv);
 
 static const struct command commands[] = {
     { "migrate", "[--dir DIR]", "apply pending SQL migrations", cmd_migrate, 1 },
     { "check-config", "", "validate and print the configuration (secrets masked)", cmd_check_config, 0 },
+    { "say", "TEXT [--voice V] [--language L] [--model M] [--speed S] -o FILE.wav",
+      "synthesise speech to a WAV file, without HTTP or a database", cmd_say, 1 },
     { "version", "", "print the version", cmd_version, 0 },
 };
 
@@ -109,6 +114,91 @@ static int cmd_migrate(struct vc_config *cfg, int argc, char **argv)
     }
     vc_db_free(db);
     return rc;
+}
+
+struct say_args {
+    const char *names[6];
+    const char *values[6];
+    int n;
+};
+
+static const char *say_get(void *ctx, const char *name)
+{
+    struct say_args *a = ctx;
+
+    for (int i = 0; i < a->n; i++) {
+        if (strcmp(a->names[i], name) == 0)
+            return a->values[i];
+    }
+    return NULL;
+}
+
+/* voxcat say: the same validation and engines as POST /tts, straight to a
+ * file (written whole to a temporary name, then renamed). */
+static int cmd_say(struct vc_config *cfg, int argc, char **argv)
+{
+    struct say_args a = { { "text" }, { NULL }, 1 };
+    struct vc_tts_input in;
+    struct vc_error err;
+    unsigned char *wav = NULL;
+    size_t len = 0;
+    const char *outpath = NULL;
+    char tmp[4096];
+    FILE *f;
+    int rc = 1;
+
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        if ((strcmp(opt, "-o") == 0 || strcmp(opt, "--output") == 0) && i + 1 < argc) {
+            outpath = argv[++i];
+        } else if (strncmp(opt, "--", 2) == 0 && i + 1 < argc
+                   && (strcmp(opt + 2, "voice") == 0 || strcmp(opt + 2, "language") == 0
+                       || strcmp(opt + 2, "model") == 0 || strcmp(opt + 2, "speed") == 0)) {
+            if (a.n == 6)
+                goto usage;
+            a.names[a.n] = opt + 2;
+            a.values[a.n++] = argv[++i];
+        } else if (opt[0] != '-' && a.values[0] == NULL) {
+            a.values[0] = opt;
+        } else {
+            goto usage;
+        }
+    }
+    if (a.values[0] == NULL || outpath == NULL)
+        goto usage;
+
+    vc_error_clear(&err);
+    if (vc_engines_init(cfg, &err) != VC_OK) {
+        fprintf(stderr, "voxcat say: %s\n", err.message);
+        return 1;
+    }
+    if (vc_tts_input_from_query(cfg, say_get, &a, &in, &err) != VC_OK) {
+        fprintf(stderr, "voxcat say: %s%s%s\n", err.field[0] ? err.field : "",
+                err.field[0] ? ": " : "", err.message);
+        goto out;
+    }
+    if (vc_tts_render(cfg, &in, &wav, &len, &err) != VC_OK) {
+        fprintf(stderr, "voxcat say: %s\n", err.message);
+        goto free_in;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", outpath);
+    f = fopen(tmp, "wb");
+    if (f == NULL || fwrite(wav, 1, len, f) != len || fclose(f) != 0 || rename(tmp, outpath) != 0) {
+        perror(outpath);
+        remove(tmp);
+        goto free_in;
+    }
+    rc = 0;
+free_in:
+    vc_tts_input_free(&in);
+out:
+    free(wav);
+    vc_engines_shutdown();
+    return rc;
+usage:
+    fputs("usage: voxcat say TEXT [--voice V] [--language L] [--model M] [--speed S] -o FILE.wav\n",
+          stderr);
+    return EX_USAGE;
 }
 
 int main(int argc, char **argv)

@@ -87,3 +87,19 @@ VOXCAT=$VOXCAT_BIN_DIR/voxcat
     [ "$status" -eq 2 ]
     [[ "$output" == *"unknown command"* ]]
 }
+
+@test "voxcat say writes a 24 kHz WAV without HTTP or a database" {
+    run env PGHOST=/nonexistent "$VOXCAT" say "Hello from the command line" --voice Puck --language en-US -o "$BATS_TEST_TMPDIR/say.wav"
+    [ "$status" -eq 0 ]
+    [ "$(soxi -r "$BATS_TEST_TMPDIR/say.wav")" = 24000 ]
+    [ "$(soxi -c "$BATS_TEST_TMPDIR/say.wav")" = 1 ]
+}
+
+@test "voxcat say refuses a bad voice, naming it, and writes nothing" {
+    run "$VOXCAT" say "Hi" --voice Nobody -o "$BATS_TEST_TMPDIR/bad.wav"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"voice: unknown voice"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/bad.wav" ]
+    run "$VOXCAT" say "Hi"
+    [ "$status" -eq 2 ]
+}
