@@ -4,12 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine_elevenlabs.h"
 #include "engine_espeak.h"
+#include "engine_gemini.h"
+#include "vc_http.h"
 #include "vc_log.h"
 
 /* Engines in this build. Remote engines are appended here. */
 static const struct vc_engine *const engines[] = {
     &vc_engine_espeak,
+    &vc_engine_gemini,
+    &vc_engine_elevenlabs,
 };
 
 #define NENGINES (sizeof(engines) / sizeof(engines[0]))
@@ -64,6 +69,7 @@ enum vc_code vc_engines_init(const struct vc_config *cfg, struct vc_error *err)
 
 void vc_engines_shutdown(void)
 {
+    vc_http_shutdown();
     for (size_t i = 0; i < NENGINES; i++) {
         if (initialised[i] && engines[i]->shutdown != NULL)
             engines[i]->shutdown();
