@@ -54,7 +54,8 @@ teardown() {
     wait_until 10 bash -c "curl -s $VOXCAT_URL/status | jq -e '.workers.configured == 3 and .workers.alive == 3'"
     sed -i 's/^VOXCAT_WORKERS=.*/VOXCAT_WORKERS=2/' "$STACK_DIR/voxcat.env"
     kill -HUP "$(master_pid)"
-    wait_until 15 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 2 ]"
+    # Done when two workers of one generation are left and no other.
+    wait_until 15 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 2 ] && curl -s $VOXCAT_URL/status | jq -e '.workers.alive == 2 and (.workers.list | map(.generation) | unique | length == 1)'"
 }
 
 @test "SIGHUP with an invalid env file keeps the running pool" {
