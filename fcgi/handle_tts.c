@@ -72,6 +72,8 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
         return rc;
     if (res.track_id[0])
         vc_request_log(req, "track_id", json_string(res.track_id));
+    if (res.synthesized)
+        vc_request_log(req, "synthesized", json_true());
 
     if (vc_request_wants_json(req) && !res.degraded) {
         json_t *track = vc_tts_track_json(w->db, res.track_id, err);

@@ -9,6 +9,9 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_status_live(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_status_ready(struct vc_request *req, struct vc_error *err);
 
+/* handle_metrics.c */
+enum vc_code vc_handle_status_metrics(struct vc_request *req, struct vc_error *err);
+
 /* handle_tts.c */
 enum vc_code vc_handle_tts_post(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_tts_get(struct vc_request *req, struct vc_error *err);

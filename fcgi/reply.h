@@ -40,6 +40,7 @@ struct vc_request {
     size_t nparams;
     int params_bad;             /* query had too many or undecodable params */
     const char *route;          /* route name for logs and metrics */
+    int route_index;            /* for metrics; see vc_route_count() */
     const char *captures[2];    /* {id}-style path segments, into path copy */
     char *capture_buf;          /* owned storage for captures */
 

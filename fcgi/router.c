@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "scoreboard.h"
 
 static const struct vc_route routes[] = {
     { "GET", "/status",       vc_handle_status,       0, "status" },
     { "GET", "/status/live",  vc_handle_status_live,  0, "status_live" },
     { "GET", "/status/ready", vc_handle_status_ready, 0, "status_ready" },
+    { "GET", "/status/metrics", vc_handle_status_metrics, 0, "status_metrics" },
     { "POST", "/tts",             vc_handle_tts_post,      1, "tts" },
     { "GET",  "/tts",             vc_handle_tts_get,       1, "tts" },
     { "GET",  "/tts/voices",      vc_handle_tts_voices,    0, "tts_voices" },
@@ -21,6 +23,25 @@ static const struct vc_route routes[] = {
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static const char *const pseudo[] = { "not_found", "method_not_allowed", "unrouted" };
+#define NPSEUDO 3
+
+_Static_assert(NROUTES + NPSEUDO <= VC_SB_ROUTES, "raise VC_SB_ROUTES");
+
+int vc_route_count(void)
+{
+    return (int)(NROUTES + NPSEUDO);
+}
+
+const char *vc_route_label(int i)
+{
+    if (i >= 0 && (size_t)i < NROUTES)
+        return routes[i].name;
+    if (i >= 0 && (size_t)i < NROUTES + NPSEUDO)
+        return pseudo[i - NROUTES];
+    return "unrouted";
+}
 
 /* Match path against pattern; on success store up to two {captures} into
  * req (pointing into req->capture_buf). */
@@ -124,6 +145,7 @@ void vc_route(struct vc_request *req)
             return;
         }
         req->route = r->name;
+        req->route_index = (int)i;
         if (req->params_bad) {
             vc_error_set(&err, VC_ERR_INVALID_ARGUMENT, "query",
                          "the query string has too many or malformed parameters");
@@ -142,10 +164,12 @@ void vc_route(struct vc_request *req)
     }
     if (path_known) {
         req->route = "method_not_allowed";
+        req->route_index = (int)NROUTES + 1;
         reply_405(req);
         return;
     }
     req->route = "not_found";
+    req->route_index = (int)NROUTES;
     vc_error_set(&err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
     vc_reply_error(req, &err);
 }

@@ -23,7 +23,14 @@ struct vc_route {
     const char *name;       /* for logs and metrics */
 };
 
-/* Route req to its handler and make sure it has been answered. */
+/* Route req to its handler and make sure it has been answered; sets
+ * req->route and req->route_index. */
 void vc_route(struct vc_request *req);
+
+/* Metrics labels: the number of route indexes (table entries plus the
+ * pseudo-routes not_found, method_not_allowed and unrouted) and the label
+ * of each. Several entries may share a label (GET and POST /tts). */
+int vc_route_count(void);
+const char *vc_route_label(int i);
 
 #endif

@@ -4,6 +4,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+const int vc_sb_codes[VC_SB_CODES] = {
+    200, 202, 206, 304, 400, 404, 405, 409, 413, 415, 429, 500, 502, 503, 504, 0
+};
+const double vc_sb_buckets[VC_SB_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 1e300
+};
+const char *const vc_sb_engines[VC_SB_ENGINES] = { "espeak", "gemini", "elevenlabs" };
+
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
@@ -40,12 +48,22 @@ int vc_scoreboard_find(const struct vc_scoreboard *sb, pid_t pid)
     return -1;
 }
 
+int vc_sb_engine_index(const char *engine)
+{
+    for (int i = 0; i < VC_SB_ENGINES; i++) {
+        if (strcmp(vc_sb_engines[i], engine) == 0)
+            return i;
+    }
+    return -1;
+}
+
 static void add_counters(struct vc_sb_counters *to, const struct vc_sb_counters *from)
 {
-    ADD(&to->requests, LOAD(&from->requests));
-    ADD(&to->busy_us, LOAD(&from->busy_us));
-    for (int k = 0; k < VC_SB_CLASSES; k++)
-        ADD(&to->by_class[k], LOAD(&from->by_class[k]));
+    uint64_t *t = (uint64_t *)to;
+    const uint64_t *f = (const uint64_t *)from;
+
+    for (size_t k = 0; k < sizeof(*to) / sizeof(uint64_t); k++)
+        ADD(&t[k], LOAD(&f[k]));
 }
 
 void vc_scoreboard_release(struct vc_scoreboard *sb, int i)
@@ -68,16 +86,29 @@ int vc_scoreboard_state(const struct vc_scoreboard *sb, int i)
     return LOAD(&sb->slots[i].state);
 }
 
-void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int status, uint64_t us)
+void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int route, int status, uint64_t us)
 {
     struct vc_sb_counters *c = &sb->slots[i].c;
     int cls = status / 100;
+    int code = VC_SB_CODES - 1;
+    int b = 0;
 
     if (cls < 0 || cls >= VC_SB_CLASSES)
         cls = 0;
+    for (int k = 0; k < VC_SB_CODES - 1; k++) {
+        if (vc_sb_codes[k] == status)
+            code = k;
+    }
+    while (b < VC_SB_BUCKETS - 1 && us / 1e6 > vc_sb_buckets[b])
+        b++;
+    if (route < 0 || route >= VC_SB_ROUTES)
+        route = VC_SB_ROUTES - 1;
     ADD(&c->requests, 1);
     ADD(&c->by_class[cls], 1);
     ADD(&c->busy_us, us);
+    ADD(&c->by_route_code[route][code], 1);
+    ADD(&c->latency[route][b], 1);
+    ADD(&c->latency_sum_us[route], us);
 }
 
 void vc_scoreboard_totals(const struct vc_scoreboard *sb, struct vc_sb_counters *out)

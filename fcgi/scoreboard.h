@@ -15,6 +15,16 @@
 
 #define VC_SB_SLOTS 256     /* > 2 x max workers: room for a rolling reload */
 #define VC_SB_CLASSES 6     /* status classes 0xx (unused) .. 5xx */
+#define VC_SB_ROUTES 40     /* route table entries + pseudo-routes */
+#define VC_SB_CODES 16      /* see vc_sb_codes[] */
+#define VC_SB_BUCKETS 14    /* latency buckets, see vc_sb_buckets[] */
+#define VC_SB_ENGINES 3     /* espeak, gemini, elevenlabs */
+
+/* The status codes counted one by one; the last slot is "other". */
+extern const int vc_sb_codes[VC_SB_CODES];
+/* Upper bounds of the latency buckets in seconds; the last is +Inf. */
+extern const double vc_sb_buckets[VC_SB_BUCKETS];
+extern const char *const vc_sb_engines[VC_SB_ENGINES];
 
 enum vc_slot_state {
     VC_SLOT_FREE = 0,
@@ -24,10 +34,23 @@ enum vc_slot_state {
     VC_SLOT_STOPPING        /* told to finish and exit */
 };
 
+/* Every member is a uint64_t counter: totals are summed as an array. */
 struct vc_sb_counters {
     uint64_t requests;
     uint64_t by_class[VC_SB_CLASSES];
     uint64_t busy_us;       /* time spent serving */
+    uint64_t by_route_code[VC_SB_ROUTES][VC_SB_CODES];
+    uint64_t latency[VC_SB_ROUTES][VC_SB_BUCKETS];  /* not cumulative */
+    uint64_t latency_sum_us[VC_SB_ROUTES];
+    uint64_t cache_hits, cache_misses;
+    uint64_t syntheses[VC_SB_ENGINES];
+    /* Per-process totals the worker copies in (not adds) after each
+     * request: they come from the library's own counters. */
+    uint64_t upstream_calls[VC_SB_ENGINES];
+    uint64_t upstream_retries[VC_SB_ENGINES];
+    uint64_t upstream_errors[VC_SB_ENGINES];
+    uint64_t upstream_timeouts[VC_SB_ENGINES];
+    uint64_t db_connects;
 };
 
 struct vc_sb_slot {
@@ -66,9 +89,13 @@ int vc_scoreboard_find(const struct vc_scoreboard *sb, pid_t pid);
 /* Fold slot i's counters into the header and free it. Master only. */
 void vc_scoreboard_release(struct vc_scoreboard *sb, int i);
 
-/* Worker side: set own state; count one finished request. */
+/* Worker side: set own state; count one finished request of route
+ * (index from vc_route_index) that took us microseconds. */
 void vc_scoreboard_set_state(struct vc_scoreboard *sb, int i, enum vc_slot_state st);
-void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int status, uint64_t us);
+void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int route, int status, uint64_t us);
+
+/* Index of engine in vc_sb_engines, or -1. */
+int vc_sb_engine_index(const char *engine);
 
 /* Read a slot's state atomically. */
 int vc_scoreboard_state(const struct vc_scoreboard *sb, int i);

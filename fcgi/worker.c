@@ -17,6 +17,7 @@
 #include "reply.h"
 #include "router.h"
 #include "vc_engines.h"
+#include "vc_http.h"
 #include "vc_log.h"
 #include "vc_text.h"
 
@@ -168,6 +169,32 @@ static void access_log(struct vc_request *req, double ms)
     json_decref(f);
 }
 
+/* Counters a request leaves in its log fields (cache, engine) and the
+ * library's per-process totals (upstream calls, database connects). */
+static void count_extras(struct vc_worker *w, const struct vc_request *req)
+{
+    struct vc_sb_counters *c = &w->sb->slots[w->slot].c;
+    const char *cache = json_string_value(json_object_get(req->log, "cache"));
+    const char *engine = json_string_value(json_object_get(req->log, "engine"));
+    int e = engine ? vc_sb_engine_index(engine) : -1;
+
+    if (cache != NULL && strcmp(cache, "HIT") == 0)
+        __atomic_fetch_add(&c->cache_hits, 1, __ATOMIC_RELAXED);
+    else if (cache != NULL)
+        __atomic_fetch_add(&c->cache_misses, 1, __ATOMIC_RELAXED);
+    if (e >= 0 && json_is_true(json_object_get(req->log, "synthesized")))
+        __atomic_fetch_add(&c->syntheses[e], 1, __ATOMIC_RELAXED);
+    for (int k = 0; k < VC_SB_ENGINES; k++) {
+        struct vc_http_stats st;
+        vc_http_stats_get(vc_sb_engines[k], &st);
+        __atomic_store_n(&c->upstream_calls[k], st.calls, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->upstream_retries[k], st.retries, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->upstream_errors[k], st.errors, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->upstream_timeouts[k], st.timeouts, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&c->db_connects, vc_db_connects(w->db), __ATOMIC_RELAXED);
+}
+
 static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl)
 {
     struct vc_request req;
@@ -179,6 +206,7 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl)
     vc_error_clear(&err);
     req.fcgx = fcgx;
     req.worker = w;
+    req.route_index = vc_route_count() - 1;     /* until routed */
     req.method = vc_request_env(&req, "REQUEST_METHOD");
     if (req.method == NULL)
         req.method = "GET";
@@ -206,7 +234,8 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl)
     FCGX_FFlush(fcgx->out);
     us = now_us() - start;
     access_log(&req, us / 1000.0);
-    vc_scoreboard_count(w->sb, w->slot, req.status, (uint64_t)us);
+    vc_scoreboard_count(w->sb, w->slot, req.route_index, req.status, (uint64_t)us);
+    count_extras(w, &req);
     vc_request_free(&req);
     vc_log_set_request_id(NULL);
 }
