@@ -23,15 +23,22 @@ struct setting {
 
 #define OFF(f) offsetof(struct vc_config, f)
 
+#ifndef VC_LISTEN_DEFAULT
+#define VC_LISTEN_DEFAULT "unix:/run/voxcat/voxcat.sock"
+#endif
+#ifndef VC_CACHE_DIR
+#define VC_CACHE_DIR "/var/cache/voxcat"
+#endif
+
 static const struct setting settings[] = {
     { "VOXCAT_DATABASE_URL", T_STRING, OFF(database_url), "", 0, 0, 1, NULL },
     { "VOXCAT_DATABASE_URL_READ", T_STRING, OFF(database_url_read), "", 0, 0, 1, NULL },
-    { "VOXCAT_LISTEN", T_LISTEN, OFF(listen), "unix:/run/voxcat/voxcat.sock", 0, 0, 0, NULL },
+    { "VOXCAT_LISTEN", T_LISTEN, OFF(listen), VC_LISTEN_DEFAULT, 0, 0, 0, NULL },
     { "VOXCAT_LISTEN_MODE", T_OCTAL, OFF(listen_mode), "0660", 0, 0777, 0, NULL },
     { "VOXCAT_WORKERS", T_INT, OFF(workers), NULL, 1, 128, 0, NULL },
     { "VOXCAT_MAX_REQUESTS", T_LONG, OFF(max_requests), "0", 0, LONG_MAX, 0, NULL },
     { "VOXCAT_SHUTDOWN_TIMEOUT", T_INT, OFF(shutdown_timeout), "30", 1, 3600, 0, NULL },
-    { "VOXCAT_CACHE_DIR", T_STRING, OFF(cache_dir), "/var/cache/voxcat", 0, 0, 0, NULL },
+    { "VOXCAT_CACHE_DIR", T_STRING, OFF(cache_dir), VC_CACHE_DIR, 0, 0, 0, NULL },
     { "VOXCAT_ACCEL_PREFIX", T_STRING, OFF(accel_prefix), "/_voxcat_cache/", 0, 0, 0, NULL },
     { "VOXCAT_MAX_TEXT", T_LONG, OFF(max_text), "5000", 1, 1000000, 0, NULL },
     { "VOXCAT_DEFAULT_MODEL", T_STRING, OFF(default_model), "espeak", 0, 0, 0, NULL },
