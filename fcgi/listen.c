@@ -39,14 +39,24 @@ static int open_unix(const struct vc_config *cfg, struct vc_error *err)
     sa.sun_family = AF_UNIX;
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->listen_path);
 
+    /* mkdir -p of the socket's directory (/run/voxcat may not exist yet). */
     snprintf(dir, sizeof(dir), "%s", cfg->listen_path);
     slash = strrchr(dir, '/');
     if (slash != NULL && slash != dir) {
         *slash = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "VOXCAT_LISTEN",
-                         "cannot create %s: %s", dir, strerror(errno));
-            return -1;
+        for (char *p = dir + 1; ; p++) {
+            int end = *p == '\0';
+            if (*p != '/' && !end)
+                continue;
+            *p = '\0';
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+                vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "VOXCAT_LISTEN",
+                             "cannot create %s: %s", dir, strerror(errno));
+                return -1;
+            }
+            if (end)
+                break;
+            *p = '/';
         }
     }
     if (access(sa.sun_path, F_OK) == 0) {
