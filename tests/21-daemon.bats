@@ -129,3 +129,54 @@ fcgi_get() {
     kill -TERM "$OWN_PID"
     wait "$OWN_PID"
 }
+
+@test "workers segfaulting in a loop: the master survives and backs off, logged" {
+    for _ in $(seq 1 4); do
+        wait_until 20 bash -c "[ -n \"\$(pgrep -P $(master_pid))\" ]"
+        for p in $(worker_pids); do kill -SEGV "$p" 2>/dev/null || true; done
+        sleep 0.2
+    done
+    kill -0 "$(master_pid)"
+    grep -q "killed by signal 11 (Segmentation fault)" "$STACK_DIR/log/voxcat.log"
+    grep -q "worker crashes in a row: next respawn in" "$STACK_DIR/log/voxcat.log"
+    # The pool comes back once the crashes stop.
+    wait_until 30 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 2 ]"
+    wait_until 15 curl -fs "$VOXCAT_URL/status/live"
+}
+
+@test "SIGTERM during a slow request lets it finish, then the master exits 0" {
+    start_own VOXCAT_WORKERS=1
+    long=$(for i in $(seq 1 100); do printf 'This sentence makes the synthesis take a while. '; done)
+    body=$(jq -cn --arg t "$long" '{text: $t}')
+    python3 - "$OWN/voxcat.sock" "$body" >"$BATS_TEST_TMPDIR/slow" 3>&- <<'PY' &
+import socket, struct, sys
+def rec(kind, content):
+    return struct.pack("!BBHHBx", 1, kind, 1, len(content), 0) + content
+def pair(n, v):
+    n, v = n.encode(), v.encode()
+    ln = lambda x: bytes([x]) if x < 128 else struct.pack("!I", x | 0x80000000)
+    return ln(len(n)) + ln(len(v)) + n + v
+body = sys.argv[2].encode()
+params = b"".join(pair(k, v) for k, v in {
+    "REQUEST_METHOD": "POST", "SCRIPT_NAME": "/tts", "PATH_INFO": "",
+    "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))}.items())
+s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sys.argv[1])
+s.sendall(rec(1, struct.pack("!HB5x", 1, 0)) + rec(4, params) + rec(4, b"") + rec(5, body) + rec(5, b""))
+out = b""
+while True:
+    c = s.recv(65536)
+    if not c: break
+    out += c
+print(out[8:80].decode("latin-1").split("\r\n")[0])
+PY
+    client=$!
+    # Wait until the worker is busy with it, then ask the master to stop.
+    wait_until 10 bash -c "grep -q . /proc/$(pgrep -P "$OWN_PID")/status && [ \$(ps -o stat= -p $(pgrep -P "$OWN_PID") | cut -c1) = R ]" || true
+    sleep 0.3
+    kill -TERM "$OWN_PID"
+    wait "$client"
+    grep -q "Status: 200" "$BATS_TEST_TMPDIR/slow"
+    rc=0
+    wait "$OWN_PID" || rc=$?
+    [ "$rc" -eq 0 ]
+}
