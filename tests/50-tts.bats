@@ -227,3 +227,26 @@ bad() {
     [ "$(header x-cache)" = HIT ]
     [[ "$(header x-track-id)" =~ ^[0-9a-f-]{36}$ ]]
 }
+
+# Recall of the expected words among those pocketsphinx heard (0-100).
+recall() {
+    python3 - "$1" "$2" <<'PY'
+import sys
+from collections import Counter
+want, got = Counter(sys.argv[1].split()), Counter(sys.argv[2].split())
+print(int(100 * sum((want & got).values()) / sum(want.values())))
+PY
+}
+
+@test "intelligibility: pocketsphinx recognises most words spoken by /tts" {
+    for sentence in "one two three four five six seven eight nine ten" \
+                    "hello world good morning"; do
+        [ "$(tts "{\"text\":\"$sentence\",\"voice\":\"Kore\",\"language\":\"en-US\"}")" = 200 ]
+        sox "$BATS_TEST_TMPDIR/out" -r 16000 "$BATS_TEST_TMPDIR/16k.wav"
+        heard=$(pocketsphinx_continuous -infile "$BATS_TEST_TMPDIR/16k.wav" \
+            -jsgf "$VOXCAT_SRC_DIR/tests/helpers/words.gram" -logfn /dev/null 2>/dev/null)
+        r=$(recall "$sentence" "$heard")
+        echo "# '$sentence' heard as '$heard' ($r%)" >&3
+        [ "$r" -ge 60 ]
+    done
+}
