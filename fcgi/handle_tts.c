@@ -4,6 +4,7 @@
  * Audio is never copied through the worker: once the file is in the disk
  * cache the worker answers with X-Accel-Redirect and nginx sends it
  * (sendfile, Range, conditional GET). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -72,8 +73,11 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
         return rc;
     if (res.track_id[0])
         vc_request_log(req, "track_id", json_string(res.track_id));
-    if (res.synthesized)
+    if (res.synthesized) {
         vc_request_log(req, "synthesized", json_true());
+        vc_request_log(req, "synth_ms", json_real(round(res.synth_ms * 100) / 100));
+        vc_request_log(req, "store_ms", json_real(round(res.store_ms * 100) / 100));
+    }
 
     if (vc_request_wants_json(req) && !res.degraded) {
         json_t *track = vc_tts_track_json(w->db, res.track_id, err);

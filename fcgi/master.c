@@ -299,6 +299,7 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     }
     vc_log(VC_LOG_INFO, "voxcat-fcgi " PACKAGE_VERSION " listening on %s with %d workers",
            cfg->listen, cfg->workers);
+    maintain(&m);       /* the first workers now, not after a poll timeout */
 
     for (;;) {
         struct pollfd pfd = { .fd = vc_signals_fd(), .events = POLLIN };

@@ -44,6 +44,10 @@ static const char *const espeak_langs[] = {
 };
 
 static int initialised;
+/* espeak-ng reloads voice files on every SetVoiceByName: keep the current
+ * one and switch only when a request asks for another. */
+static char current_voice[64];
+static int current_rate;
 
 int vc_list_index(const char *const *list, const char *name)
 {
@@ -99,6 +103,8 @@ static void espeak_shutdown(void)
     if (initialised)
         espeak_Terminate();
     initialised = 0;
+    current_voice[0] = '\0';
+    current_rate = 0;
 }
 
 static int espeak_available(const struct vc_config *cfg, const char **why)
@@ -127,9 +133,18 @@ static enum vc_code speak(const char *text, const char *voice, const char *langu
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, lang ? "voice" : "language",
                             "no espeak-ng voice for this %s", lang ? "voice" : "language");
     snprintf(name, sizeof(name), "%s+%s", lang, variant);
-    if (espeak_SetVoiceByName(name) != EE_OK)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "espeak-ng has no voice %s", name);
-    espeak_SetParameter(espeakRATE, (int)(BASE_WPM * speed), 0);
+    if (strcmp(name, current_voice) != 0) {
+        if (espeak_SetVoiceByName(name) != EE_OK) {
+            current_voice[0] = '\0';
+    current_rate = 0;
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "espeak-ng has no voice %s", name);
+        }
+        snprintf(current_voice, sizeof(current_voice), "%s", name);
+    }
+    if ((int)(BASE_WPM * speed) != current_rate) {
+        current_rate = (int)(BASE_WPM * speed);
+        espeak_SetParameter(espeakRATE, current_rate, 0);
+    }
     e = espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, pcm);
     if (e != EE_OK)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "espeak-ng synthesis failed (%d)", (int)e);

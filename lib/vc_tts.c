@@ -428,6 +428,46 @@ out:
 
 /* ---- storage ------------------------------------------------------- */
 
+/* Which track a cached key belongs to, remembered per process: a disk-cache
+ * hit then needs no database round trip. Tracks are never deleted, so an
+ * entry cannot go stale; a collision just costs one query. */
+#define KNOWN_SLOTS 4096
+
+static struct {
+    char key[VC_SHA256_HEX];
+    char id[40];
+} known[KNOWN_SLOTS];
+
+static unsigned known_slot(const char *key)
+{
+    /* The key is a sha256 in hex: its first digits are already uniform. */
+    unsigned h = 0;
+
+    for (int i = 0; i < 8; i++)
+        h = h * 16 + (unsigned)(key[i] <= '9' ? key[i] - '0' : key[i] - 'a' + 10);
+    return h % KNOWN_SLOTS;
+}
+
+static int known_get(const char *key, char id[40])
+{
+    unsigned i = known_slot(key);
+
+    if (strcmp(known[i].key, key) != 0)
+        return 0;
+    snprintf(id, 40, "%s", known[i].id);
+    return 1;
+}
+
+static void known_put(const char *key, const char *id)
+{
+    unsigned i = known_slot(key);
+
+    if (id[0] == '\0')
+        return;
+    snprintf(known[i].key, sizeof(known[i].key), "%s", key);
+    snprintf(known[i].id, sizeof(known[i].id), "%s", id);
+}
+
 static const struct vc_stmt st_blob_get = {
     "vc_tts_blob_get", "SELECT wav FROM audio_blobs WHERE cache_key = $1", 1
 };
@@ -716,6 +756,7 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     unsigned char *wav = NULL;
     size_t len = 0;
     int locked = 0;
+    double t0;
     enum vc_code rc;
 
     rc = vc_db_connect(db, err);
@@ -725,9 +766,11 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     /* 1. The disk cache: make sure PostgreSQL knows the audio too. */
     if (vc_cache_has(cfg, res->key, NULL)) {
         res->hit = 1;
+        if (known_get(res->key, res->track_id))
+            return VC_OK;
         rc = track_by_key(db, res->key, res->track_id, err);
         if (rc == VC_OK && res->track_id[0] != '\0')
-            return VC_OK;
+            goto done;
         if (rc == VC_OK)
             rc = read_cache_file(cfg, res->key, &wav, &len, err);
         if (rc == VC_OK)
@@ -766,10 +809,13 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     if (rc != VC_ERR_NOT_FOUND)
         goto done;
     vc_error_clear(err);
+    t0 = now_s();
     rc = vc_tts_render(cfg, in, &wav, &len, err);
+    res->synth_ms = (now_s() - t0) * 1000;
     if (rc != VC_OK)
         goto done;
     res->synthesized = 1;
+    t0 = now_s();
     rc = store(db, in, res->key, wav, len, actor, ip, res->track_id, err);
     /* The audio is good even if it could not be recorded: keep the file so
      * the degraded path does not synthesise it again. */
@@ -781,9 +827,12 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
             rc = put_rc;
         }
     }
+    res->store_ms = (now_s() - t0) * 1000;
 done:
     if (locked)
         unlock_key(db, res->key);
+    if (rc == VC_OK)
+        known_put(res->key, res->track_id);
     free(wav);
     return rc;
 }

@@ -62,6 +62,8 @@ struct vc_tts_result {
     int hit;                    /* served from disk or PostgreSQL */
     int degraded;               /* PostgreSQL was unreachable */
     int synthesized;            /* this call ran the engine */
+    double synth_ms;            /* time in the engine */
+    double store_ms;            /* time storing blob, track and file */
 };
 
 /* Make sure the audio for in exists in the disk cache (and, with the
