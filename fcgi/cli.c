@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vc_catalog.h"
 #include "vc_config.h"
 #include "vc_db.h"
 #include "vc_log.h"
@@ -34,9 +35,13 @@ static int cmd_check_config(struct vc_config *cfg, int argc, char **argv);
 static int cmd_migrate(struct vc_config *cfg, int argc, char **argv);
 static int cmd_version(struct vc_config *cfg, int argc, char **argv);
 static int cmd_say(struct vc_config *cfg, int argc, char **argv);
+static int cmd_import(struct vc_config *cfg, int argc, char **argv);
+static int cmd_export(struct vc_config *cfg, int argc, char **argv);
 
 static const struct command commands[] = {
     { "migrate", "[--dir DIR]", "apply pending SQL migrations", cmd_migrate, 1 },
+    { "import", "FILE.jsonl|-", "import tracks, all or nothing", cmd_import, 1 },
+    { "export", "", "write every track as JSON lines", cmd_export, 1 },
     { "check-config", "", "validate and print the configuration (secrets masked)", cmd_check_config, 0 },
     { "say", "TEXT [--voice V] [--language L] [--model M] [--speed S] -o FILE.wav",
       "synthesise speech to a WAV file, without HTTP or a database", cmd_say, 1 },
@@ -111,6 +116,64 @@ static int cmd_migrate(struct vc_config *cfg, int argc, char **argv)
         puts("nothing to migrate: the schema is up to date");
     } else {
         printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
+    }
+    vc_db_free(db);
+    return rc;
+}
+
+static int cmd_import(struct vc_config *cfg, int argc, char **argv)
+{
+    struct vc_actor who = { "cli", NULL };
+    struct vc_error err;
+    struct vc_db *db;
+    FILE *in;
+    long count = 0;
+    int rc = 0;
+
+    if (argc != 2) {
+        fputs("usage: voxcat import FILE.jsonl|-\n", stderr);
+        return EX_USAGE;
+    }
+    in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r");
+    if (in == NULL) {
+        perror(argv[1]);
+        return 1;
+    }
+    vc_error_clear(&err);
+    db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
+    if (db == NULL || vc_catalog_import(db, in, &who, &count, &err) != VC_OK) {
+        fprintf(stderr, "voxcat import: %s\n", db ? err.message : "out of memory");
+        fputs("voxcat import: nothing was imported\n", stderr);
+        rc = 1;
+    } else {
+        printf("imported %ld tracks\n", count);
+    }
+    vc_db_free(db);
+    if (in != stdin)
+        fclose(in);
+    return rc;
+}
+
+static int cmd_export(struct vc_config *cfg, int argc, char **argv)
+{
+    struct vc_error err;
+    struct vc_db *db;
+    long count = 0;
+    int rc = 0;
+
+    (void)argv;
+    if (argc != 1) {
+        fputs("usage: voxcat export > FILE.jsonl\n", stderr);
+        return EX_USAGE;
+    }
+    vc_error_clear(&err);
+    db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
+    if (db == NULL || vc_catalog_export(db, stdout, &count, &err) != VC_OK
+        || fflush(stdout) != 0) {
+        fprintf(stderr, "voxcat export: %s\n", db ? err.message : "out of memory");
+        rc = 1;
+    } else {
+        fprintf(stderr, "exported %ld tracks\n", count);
     }
     vc_db_free(db);
     return rc;

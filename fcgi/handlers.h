@@ -9,6 +9,15 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_status_live(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_status_ready(struct vc_request *req, struct vc_error *err);
 
+/* handle_search.c */
+enum vc_code vc_handle_search(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_search_facets(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_search_track(struct vc_request *req, struct vc_error *err);
+
+/* handle_track_status.c */
+enum vc_code vc_handle_track_status_get(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_track_status_put(struct vc_request *req, struct vc_error *err);
+
 /* handle_metrics.c */
 enum vc_code vc_handle_status_metrics(struct vc_request *req, struct vc_error *err);
 

@@ -9,7 +9,8 @@
 
 #include "vc_log.h"
 
-#define MAX_PREPARED 128
+#define MAX_PREPARED 512
+#define MAX_DYNAMIC 256
 
 struct vc_db {
     PGconn *conn;
@@ -19,6 +20,10 @@ struct vc_db {
     unsigned long connects;
     const struct vc_stmt *prepared[MAX_PREPARED];
     size_t nprepared;
+    /* Statements built at run time: their text, owned, by prepared name. */
+    struct vc_stmt dynamic[MAX_DYNAMIC];
+    char dynamic_names[MAX_DYNAMIC][24];
+    size_t ndynamic;
 };
 
 struct vc_db *vc_db_new(const char *conninfo, int timeout_ms, int stmt_timeout)
@@ -42,7 +47,7 @@ static void drop_connection(struct vc_db *db)
     if (db->conn != NULL)
         PQfinish(db->conn);
     db->conn = NULL;
-    db->nprepared = 0;
+    db->nprepared = 0;     /* dynamic statements stay known, unprepared */
 }
 
 void vc_db_free(struct vc_db *db)
@@ -50,6 +55,8 @@ void vc_db_free(struct vc_db *db)
     if (db == NULL)
         return;
     drop_connection(db);
+    for (size_t i = 0; i < db->ndynamic; i++)
+        free((char *)db->dynamic[i].sql);
     free(db->conninfo);
     free(db);
 }
@@ -62,6 +69,14 @@ PGconn *vc_db_conn(struct vc_db *db)
 unsigned long vc_db_connects(const struct vc_db *db)
 {
     return db->connects;
+}
+
+/* Server notices (e.g. a query of only stop words) belong in the JSON log
+ * at debug level, not as raw lines on stderr. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    vc_log(VC_LOG_DEBUG, "database notice: %.*s", (int)strcspn(message, "\n"), message);
 }
 
 enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err)
@@ -105,6 +120,7 @@ enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err)
         drop_connection(db);
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
     }
+    PQsetNoticeProcessor(db->conn, on_notice, NULL);
     db->connects++;
     if (db->connects > 1)
         vc_log(VC_LOG_INFO, "database reconnected");
@@ -219,6 +235,36 @@ PGresult *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
                      const char *const *params, struct vc_error *err)
 {
     return vc_db_exec_bin(db, stmt, params, NULL, NULL, 0, err);
+}
+
+PGresult *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
+                         const char *const *params, struct vc_error *err)
+{
+    struct vc_stmt *st = NULL;
+
+    if (vc_db_connect(db, err) != VC_OK)
+        return NULL;
+    for (size_t i = 0; i < db->ndynamic; i++) {
+        if (db->dynamic[i].nparams == nparams && strcmp(db->dynamic[i].sql, sql) == 0)
+            st = &db->dynamic[i];
+    }
+    if (st == NULL) {
+        char *copy;
+        if (db->ndynamic == MAX_DYNAMIC)
+            return vc_db_query(db, sql, nparams, params, err);  /* no room: plan each time */
+        copy = strdup(sql);
+        if (copy == NULL) {
+            vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+            return NULL;
+        }
+        snprintf(db->dynamic_names[db->ndynamic], sizeof(db->dynamic_names[0]), "vc_dyn_%zu",
+                 db->ndynamic);
+        st = &db->dynamic[db->ndynamic++];
+        st->name = db->dynamic_names[st - db->dynamic];
+        st->sql = copy;
+        st->nparams = nparams;
+    }
+    return vc_db_exec(db, st, params, err);
 }
 
 PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,

@@ -54,6 +54,12 @@ PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
 PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,
                       const char *const *params, struct vc_error *err);
 
+/* Run sql, built at run time from whitelisted pieces, as a statement
+ * prepared once per connection and per distinct text (so a search shape
+ * is planned once). Text parameters. New result or NULL. */
+PGresult *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
+                         const char *const *params, struct vc_error *err);
+
 /* Run a script of several statements with no parameters. */
 enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *err) VC_MUST_CHECK;
 

@@ -1,0 +1,45 @@
+/* vc_search.h - full-text search over the catalog, and its facets.
+ *
+ * q goes through websearch_to_tsquery('simple', ...) (quotes, OR, -not),
+ * with the last plain word matched as a prefix so search-as-you-type
+ * works. Ranking is ts_rank with the trigger's weights (A title + artist,
+ * B album, C genre and spoken text), ties by created_at. The SQL is built
+ * from whitelisted pieces only; every value is a parameter. */
+#ifndef VC_SEARCH_H
+#define VC_SEARCH_H
+
+#include <jansson.h>
+
+#include "vc_db.h"
+#include "vc_error.h"
+
+#define VC_SEARCH_Q_MAX 1000        /* bytes */
+#define VC_SEARCH_LIMIT_MAX 100
+
+struct vc_search {
+    const char *q;          /* borrowed; NULL or "" lists */
+    const char *status, *format, *genre;
+    int year_from, year_to; /* 0 = unset */
+    double min_rank;        /* 0 = unset */
+    const char *sort;       /* whitelisted column name */
+    int desc;
+    long limit, offset;
+};
+
+/* Look up a request parameter (borrowed or NULL). */
+typedef const char *(*vc_search_getter)(void *ctx, const char *name);
+
+/* Read and validate the parameters: 400 naming the field. s borrows the
+ * getter's strings. */
+enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *s,
+                             struct vc_error *err) VC_MUST_CHECK;
+
+/* {total, limit, offset, has_more, items:[track + rank + headline]}
+ * (new reference), or NULL with err. */
+json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err);
+
+/* {total, status:[{value,count}], genre:[...], format:[...], decade:[...]}
+ * for the same q and filters (new reference). */
+json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_error *err);
+
+#endif

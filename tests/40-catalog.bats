@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# The catalog: import, weighted full-text /search, filters, pagination,
+# facets, /status/{id} transitions, export round trip, and bad input.
+
+load helpers/common
+
+setup_file() {
+    stack_up
+    "$VOXCAT_BIN_DIR/voxcat" import "$VOXCAT_SRC_DIR/tests/fixtures/catalog-small.jsonl" >/dev/null
+}
+teardown_file() { stack_down; }
+
+VOXCAT=${VOXCAT_BIN_DIR:-$VOXCAT_SRC_DIR/fcgi}/voxcat
+id() { printf '00000000-0000-4000-8000-%012d' "$1"; }
+search() { curl -s "$VOXCAT_URL/search?$1"; }
+titles() { search "$1" | jq -c '[.items[].title]'; }
+count() { psql_q -c "SELECT count(*) FROM audio_tracks${1:+ WHERE $1}"; }
+snapshot() { psql_q -c "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM audio_tracks t"; }
+
+@test "import reports the count and the rows are there" {
+    [ "$(count)" = 40 ]
+    [ "$(psql_q -c "SELECT count(*) FROM audit_log WHERE action = 'catalog.import'")" -ge 1 ]
+}
+
+@test "ranking: a title match outranks an album match, which outranks a genre match" {
+    run titles 'q=midnight'
+    [ "$output" = '["Midnight Train","Sunrise","Slow Hours"]' ]
+    search 'q=midnight' | jq -e '.items[0].rank > .items[1].rank and .items[1].rank > .items[2].rank'
+    search 'q=midnight' | jq -e '.items[0].headline == "<b>Midnight</b> Train — Ada Lark — Night Lines — soul"'
+}
+
+@test "prefix matching on the last word (search as you type)" {
+    [ "$(titles 'q=electr' | jq 'sort')" = "$(echo '["Electric Avenue","Electricity"]' | jq 'sort')" ]
+    [ "$(titles 'q=caf')" = '["Café Noir"]' ]
+    [ "$(titles 'q=coraz')" = '["Corazón de Niño"]' ]
+}
+
+@test "phrases and exclusions" {
+    [ "$(titles 'q=%22blue+moon%22')" = '["Blue Moon Rising"]' ]
+    [ "$(search 'q=blue+moon' | jq .total)" = 2 ]
+    [ "$(titles 'q=harbor+-live')" = '["Harbor Lights"]' ]
+    [ "$(search 'q=harbor+OR+electricity' | jq .total)" = 3 ]
+}
+
+@test "each filter alone and combined matches SQL" {
+    [ "$(search 'status=FAILED' | jq .total)" = "$(count "status = 'FAILED'")" ]
+    [ "$(search 'format=flac' | jq .total)" = "$(count "format = 'flac'")" ]
+    [ "$(search 'genre=rock' | jq .total)" = "$(count "genre = 'rock'")" ]
+    [ "$(search 'year_from=1980' | jq .total)" = "$(count "year >= 1980")" ]
+    [ "$(search 'year_to=1969' | jq .total)" = "$(count "year <= 1969")" ]
+    [ "$(search 'genre=rock&format=mp3&year_from=1960&year_to=2000' | jq .total)" = \
+      "$(count "genre = 'rock' AND format = 'mp3' AND year BETWEEN 1960 AND 2000")" ]
+    [ "$(search 'q=filler&genre=jazz&status=COMPLETED' | jq .total)" = "$(count "title LIKE 'Catalog Filler%' AND genre = 'jazz'")" ]
+    search 'q=midnight&min_rank=0.5' | jq -e '.total == 1 and .items[0].title == "Midnight Train"'
+}
+
+@test "sort and order are honoured" {
+    search 'sort=year&order=asc&limit=100' | jq -e '[.items[].year | select(. != null)] as $y | $y == ($y | sort)'
+    search 'sort=title&limit=100' | jq -e '[.items[].title] as $t | $t == ($t | sort)'
+    search 'sort=duration&order=desc&limit=3' | jq -e '.items[0].duration >= .items[1].duration'
+}
+
+@test "pagination: totals and has_more across pages, no overlap" {
+    p1=$(search 'q=filler&limit=10&offset=0')
+    p2=$(search 'q=filler&limit=10&offset=10')
+    p3=$(search 'q=filler&limit=10&offset=20')
+    echo "$p1" | jq -e '.total == 24 and .has_more == true and (.items | length) == 10 and .limit == 10 and .offset == 0'
+    echo "$p2" | jq -e '.has_more == true and (.items | length) == 10'
+    echo "$p3" | jq -e '.has_more == false and (.items | length) == 4'
+    all=$(jq -s '[.[].items[].id] | unique | length' <<<"$p1$p2$p3")
+    [ "$all" = 24 ]
+    search 'q=filler&limit=10&offset=100' | jq -e '.total == 24 and .has_more == false and .items == []'
+}
+
+@test "an empty q lists everything with the filters, newest first" {
+    search '' | jq -e '.total == 40 and (.items | length) == 20'
+    search 'limit=2' | jq -e '.items[0].created_at >= .items[1].created_at'
+}
+
+@test "facets: counts equal SQL counts" {
+    f=$(curl -s "$VOXCAT_URL/search/facets")
+    echo "$f" | jq -e '.total == 40'
+    for g in rock pop jazz blues; do
+        [ "$(echo "$f" | jq --arg g "$g" '.genre[] | select(.value == $g) | .count')" = "$(count "genre = '$g'")" ]
+    done
+    [ "$(echo "$f" | jq '.status[] | select(.value == "FAILED") | .count')" = "$(count "status = 'FAILED'")" ]
+    [ "$(echo "$f" | jq '.format[] | select(.value == "mp3") | .count')" = "$(count "format = 'mp3'")" ]
+    [ "$(echo "$f" | jq '.decade[] | select(.value == "1980s") | .count')" = "$(count "year BETWEEN 1980 AND 1989")" ]
+    curl -s "$VOXCAT_URL/search/facets?q=filler" | jq -e '.total == 24'
+}
+
+@test "GET /search/{id}: the track, 404 unknown, 400 malformed" {
+    curl -s "$VOXCAT_URL/search/$(id 1)" | jq -e '.title == "Midnight Train" and .year == 1973 and .status == "COMPLETED"'
+    [ "$(http_status "$VOXCAT_URL/search/$(id 999)")" = 404 ]
+    [ "$(http_status "$VOXCAT_URL/search/not-a-uuid")" = 400 ]
+}
+
+put_status() {
+    curl -s -o "$BATS_TEST_TMPDIR/out" -w '%{http_code}' -X PUT "$VOXCAT_URL/status/$1" \
+        -H 'Content-Type: application/json' -d "$2"
+}
+
+@test "GET /status/{id}" {
+    curl -s "$VOXCAT_URL/status/$(id 14)" | jq -e '.status == "FAILED" and .retry_count == 0 and .error_message == "decoder failed" and (.updated_at | length) > 0'
+    [ "$(http_status "$VOXCAT_URL/status/$(id 999)")" = 404 ]
+    [ "$(http_status "$VOXCAT_URL/status/xyz")" = 400 ]
+}
+
+@test "every allowed transition works and is audited" {
+    [ "$(put_status "$(id 12)" '{"status":"PROCESSING"}')" = 200 ]
+    [ "$(put_status "$(id 12)" '{"status":"COMPLETED"}')" = 200 ]
+    jq -e '.status == "COMPLETED"' "$BATS_TEST_TMPDIR/out"
+    [ "$(put_status "$(id 13)" '{"status":"FAILED","error_message":"boom"}')" = 200 ]
+    jq -e '.status == "FAILED" and .error_message == "boom"' "$BATS_TEST_TMPDIR/out"
+    [ "$(put_status "$(id 13)" '{"status":"PENDING"}')" = 200 ]
+    jq -e '.status == "PENDING" and .retry_count == 1' "$BATS_TEST_TMPDIR/out"
+    [ "$(put_status "$(id 13)" '{"status":"PROCESSING"}')" = 200 ]
+    [ "$(put_status "$(id 13)" '{"status":"PENDING"}')" = 200 ]
+    [ "$(psql_q -c "SELECT count(*) FROM audit_log WHERE resource = 'track:$(id 13)' AND action = 'track.status'")" = 4 ]
+}
+
+@test "a refused transition is 409 and changes nothing" {
+    before=$(snapshot)
+    [ "$(put_status "$(id 16)" '{"status":"PENDING"}')" = 409 ]
+    jq -e '.error.code == "conflict" and (.error.message | test("COMPLETED track cannot become PENDING"))' "$BATS_TEST_TMPDIR/out"
+    [ "$(put_status "$(id 16)" '{"status":"PROCESSING"}')" = 409 ]
+    [ "$(put_status "$(id 14)" '{"status":"COMPLETED"}')" = 409 ]
+    # FAILED -> PENDING is capped by VOXCAT_MAX_RETRIES (3).
+    [ "$(put_status "$(id 15)" '{"status":"PENDING"}')" = 409 ]
+    jq -e '.error.message | test("retry limit")' "$BATS_TEST_TMPDIR/out"
+    [ "$(put_status "$(id 999)" '{"status":"PENDING"}')" = 404 ]
+    [ "$(put_status "nope" '{"status":"PENDING"}')" = 400 ]
+    [ "$(put_status "$(id 14)" '{"status":"DONE"}')" = 400 ]
+    [ "$(put_status "$(id 14)" '{"state":"PENDING"}')" = 400 ]
+    [ "$(put_status "$(id 14)" '{"status":')" = 400 ]
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$VOXCAT_URL/status/$(id 14)" -d 'status=PENDING')
+    [ "$code" = 415 ]
+    [ "$(snapshot)" = "$before" ]
+}
+
+@test "import of a file with a bad line rolls back everything and names the line" {
+    before=$(count)
+    f=$BATS_TEST_TMPDIR/bad.jsonl
+    "$VOXCAT_SRC_DIR/tests/helpers/gen-catalog" 50 --seed 7 >"$f"
+    sed -i '37s/"year": [0-9]*/"year": 1700/' "$f"
+    run "$VOXCAT" import "$f"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"line 37: year: 1700 is out of range"* ]]
+    [ "$(count)" = "$before" ]
+    for bad in '{"title":"x","status":"DONE"}' '{"title":"x","year":"1999"}' '{"title":' '[1]' \
+               '{"title":"x","colour":"red"}' '{"title":"x","channels":17}' '{"title":"x","id":"nope"}'; do
+        printf '{"title":"ok line"}\n%s\n' "$bad" >"$f"
+        run "$VOXCAT" import "$f"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"line 2: "* ]]
+    done
+    printf '{"title":"dup","id":"%s"}\n' "$(id 1)" >"$f"
+    run "$VOXCAT" import "$f"
+    [ "$status" -eq 1 ]
+    [ "$(count)" = "$before" ]
+}
+
+@test "export then import round-trips" {
+    "$VOXCAT" export >"$BATS_TEST_TMPDIR/all.jsonl" 2>/dev/null
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/all.jsonl")" = "$(count)" ]
+    before=$(snapshot)
+    psql_q -c "TRUNCATE audio_tracks"
+    run "$VOXCAT" import "$BATS_TEST_TMPDIR/all.jsonl"
+    [ "$status" -eq 0 ]
+    [ "$(snapshot)" = "$before" ]
+    cat "$BATS_TEST_TMPDIR/all.jsonl" | "$VOXCAT" export >/dev/null 2>&1
+    psql_q -c "TRUNCATE audio_tracks"
+    run "$VOXCAT" import - <"$BATS_TEST_TMPDIR/all.jsonl"
+    [ "$status" -eq 0 ]
+    [ "$(snapshot)" = "$before" ]
+}
+
+# bad QUERY FIELD: a 400 naming the field
+bad() {
+    run curl -s -w '\n%{http_code}' "$VOXCAT_URL/search?$1"
+    [ "${lines[-1]}" = 400 ] || { echo "got ${lines[-1]} for $1"; return 1; }
+    echo "${lines[0]}" | jq -e --arg f "$2" '.error.field == $f'
+}
+
+@test "bad input: a 400 naming the field, or an empty result; never a 500, never a change" {
+    before=$(snapshot)
+    bad 'limit=1000' limit
+    bad 'limit=-1' limit
+    bad 'limit=abc' limit
+    bad 'offset=-5' offset
+    bad 'sort=password' sort
+    bad 'order=sideways' order
+    bad 'year_from=abc' year_from
+    bad 'year_to=3000' year_to
+    bad 'year_from=2000&year_to=1990' year_from
+    bad 'status=DONE' status
+    bad 'min_rank=2' min_rank
+    bad "q=$(head -c 10000 /dev/zero | tr '\0' 'a')" q
+    bad 'q=%FF%FE' q
+    bad 'genre=%C3%28' genre
+    for q in "%27%3B+DROP+TABLE+audio_tracks%3B--" '%22unbalanced' 'back%5Cslash' "it%27s" '%21%40%23%24%25' \
+             '%3A%2A' '%26%7C%21' '-' 'OR' '%22%22' '%28%28%28'; do
+        run curl -s -w '\n%{http_code}' "$VOXCAT_URL/search?q=$q"
+        [ "${lines[-1]}" = 200 ] || { echo "q=$q: $output"; false; }
+        echo "${lines[0]}" | jq -e '.total >= 0'
+    done
+    [ "$(snapshot)" = "$before" ]
+    api "$VOXCAT_URL/status" | jq -e '.workers.crashes == 0'
+}
