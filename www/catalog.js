@@ -1,0 +1,146 @@
+// catalog.js - search as you type, filters, facets, pagination; the URL
+// holds the query so a search can be bookmarked and Back works.
+import * as api from './api.js';
+import { openTrack } from './track.js';
+
+const FIELDS = ['q', 'status', 'genre', 'format', 'year_from', 'year_to', 'sort', 'order'];
+const LIMIT = 20;
+let offset = 0;
+let seq = 0;            // answers to stale requests are dropped
+let timer = null;
+
+const $ = (id) => document.getElementById(id);
+
+// Text that may carry <b></b> from ts_headline: escape everything, then
+// allow those two tags back, nothing else.
+export function highlight(text) {
+  const div = document.createElement('div');
+  div.textContent = text ?? '';
+  return div.innerHTML.replaceAll('&lt;b&gt;', '<b>').replaceAll('&lt;/b&gt;', '</b>');
+}
+
+function formParams() {
+  const p = {};
+  for (const f of FIELDS) {
+    const v = $(f).value.trim();
+    if (v !== '') p[f] = v;
+  }
+  return p;
+}
+
+function fillForm(params) {
+  for (const f of FIELDS) $(f).value = params.get(f) ?? '';
+  offset = Number(params.get('offset') ?? 0) || 0;
+}
+
+function duration(s) {
+  if (s == null) return '';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+}
+
+function renderFacets(f) {
+  const box = $('facets');
+  box.replaceChildren();
+  for (const [name, label] of [['status', 'Status'], ['genre', 'Genre'], ['format', 'Format'], ['decade', 'Decade']]) {
+    const h = document.createElement('h4');
+    h.textContent = label;
+    const ul = document.createElement('ul');
+    for (const { value, count } of f[name] ?? []) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = `${value} (${count})`;
+      b.addEventListener('click', () => {
+        if (name === 'decade') {
+          const y = parseInt(value, 10);
+          $('year_from').value = y;
+          $('year_to').value = y + 9;
+        } else {
+          $(name).value = value;
+        }
+        offset = 0;
+        run(true);
+      });
+      li.append(b);
+      ul.append(li);
+    }
+    box.append(h, ul);
+    if (name === 'genre' || name === 'format') {
+      $(`${name}-list`).replaceChildren(...(f[name] ?? []).map(({ value }) => new Option(value)));
+    }
+  }
+}
+
+function renderResults(r) {
+  const tbody = $('results').querySelector('tbody');
+  tbody.replaceChildren();
+  for (const t of r.items) {
+    const tr = document.createElement('tr');
+    tr.tabIndex = 0;
+    tr.dataset.id = t.id;
+    tr.innerHTML = `<td class="headline">${highlight(t.headline)}</td><td></td><td></td>`
+      + '<td><span class="status"></span></td><td></td>';
+    tr.cells[1].textContent = t.year ?? '';
+    tr.cells[2].textContent = duration(t.duration);
+    const st = tr.cells[3].firstChild;
+    st.textContent = t.status;
+    st.classList.add(t.status);
+    tr.cells[4].textContent = t.format ?? '';
+    const open = () => openTrack(t.id, () => run(false));
+    tr.addEventListener('click', open);
+    tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
+    tbody.append(tr);
+  }
+  const first = r.total === 0 ? 0 : r.offset + 1;
+  $('results-summary').textContent = `${r.total} track${r.total === 1 ? '' : 's'}`
+    + (r.total ? ` — showing ${first}–${r.offset + r.items.length}` : '');
+  $('page-info').textContent = r.total ? `page ${Math.floor(r.offset / LIMIT) + 1} of ${Math.max(1, Math.ceil(r.total / LIMIT))}` : '';
+  $('prev').disabled = r.offset === 0;
+  $('next').disabled = !r.has_more;
+}
+
+// Run the search in the form; push a history entry when asked.
+export async function run(push) {
+  const params = formParams();
+  const url = new URLSearchParams(params);
+  if (offset) url.set('offset', offset);
+  const query = url.toString() ? `?${url}` : '';
+  const target = `${location.pathname}${query}${push ? '#catalog' : (location.hash || '#catalog')}`;
+  if (push && target !== location.pathname + location.search + location.hash) history.pushState(null, '', target);
+  else if (!push) history.replaceState(null, '', target);
+  const mine = ++seq;
+  const results = $('results');
+  results.setAttribute('aria-busy', 'true');
+  $('search-error').hidden = true;
+  try {
+    const [r, f] = await Promise.all([
+      api.search({ ...params, limit: LIMIT, offset }),
+      api.facets(params),
+    ]);
+    if (mine !== seq) return;
+    renderResults(r);
+    renderFacets(f);
+  } catch (err) {
+    if (mine !== seq) return;
+    $('search-error').textContent = err.message;
+    $('search-error').hidden = false;
+  } finally {
+    if (mine === seq) results.removeAttribute('aria-busy');
+  }
+}
+
+export function initCatalog() {
+  fillForm(new URLSearchParams(location.search));
+  $('search-form').addEventListener('submit', (e) => { e.preventDefault(); offset = 0; run(true); });
+  $('q').addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { offset = 0; run(true); }, 250);
+  });
+  for (const f of ['status', 'sort', 'order']) $(f).addEventListener('change', () => { offset = 0; run(true); });
+  for (const f of ['genre', 'format', 'year_from', 'year_to']) $(f).addEventListener('change', () => { offset = 0; run(true); });
+  $('prev').addEventListener('click', () => { offset = Math.max(0, offset - LIMIT); run(true); });
+  $('next').addEventListener('click', () => { offset += LIMIT; run(true); });
+  window.addEventListener('popstate', () => { fillForm(new URLSearchParams(location.search)); run(false); });
+  run(false);
+}
