@@ -113,7 +113,7 @@ static enum vc_http_verdict classify(const struct vc_http_response *resp, double
     return v;
 }
 
-/* Speak one segment in voice into out (appending). */
+/* Speak one segment in voice into out (appending); a vc_speak_line_fn. */
 static enum vc_code speak(const struct vc_config *cfg, const struct vc_tts_request *req,
                           const char *text, const char *voice, struct vc_pcm *out,
                           struct vc_error *err)
@@ -159,42 +159,10 @@ static enum vc_code speak(const struct vc_config *cfg, const struct vc_tts_reque
 static enum vc_code eleven_synthesize(const struct vc_config *cfg, const struct vc_tts_request *req,
                                       struct vc_pcm *out, struct vc_error *err)
 {
-    char *copy, *save = NULL;
-    enum vc_code rc = VC_OK;
-    int first = 1;
-
     vc_pcm_init(out, 24000);
     if (req->nspeakers == 0)
         return speak(cfg, req, req->text, req->voice, out, err);
-    copy = strdup(req->text);
-    if (copy == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        const char *voice = req->voice;
-        const char *rest = line;
-        for (size_t i = 0; i < req->nspeakers; i++) {
-            size_t n = strlen(req->speakers[i].name);
-            if (strncmp(line, req->speakers[i].name, n) == 0 && line[n] == ':') {
-                voice = req->speakers[i].voice;
-                rest = line + n + 1;
-                while (*rest == ' ')
-                    rest++;
-            }
-        }
-        if (*rest == '\0')
-            continue;
-        if (!first) {
-            rc = vc_pcm_append_silence(out, PAUSE_MS, err);
-            if (rc != VC_OK)
-                break;
-        }
-        first = 0;
-        rc = speak(cfg, req, rest, voice, out, err);
-        if (rc != VC_OK)
-            break;
-    }
-    free(copy);
-    return rc;
+    return vc_engine_speak_lines(cfg, req, speak, PAUSE_MS, out, err);
 }
 
 const struct vc_engine vc_engine_elevenlabs = {

@@ -11,21 +11,8 @@
 #define PAUSE_MS 250            /* between lines of different speakers */
 #define BASE_WPM 175            /* espeak-ng's default speaking rate */
 
-const char *const vc_voices[] = {
-    "Zephyr", "Puck", "Charon", "Kore", "Fenrir", "Leda", "Orus", "Aoede",
-    "Callirrhoe", "Autonoe", "Enceladus", "Iapetus", "Umbriel", "Algieba",
-    "Despina", "Erinome", "Algenib", "Rasalgethi", "Laomedeia", "Achernar",
-    "Alnilam", "Schedar", "Gacrux", "Pulcherrima", "Achird", "Zubenelgenubi",
-    "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat", NULL
-};
-
-const char *const vc_languages[] = {
-    "ar-EG", "de-DE", "en-US", "es-US", "fr-FR", "hi-IN", "id-ID", "it-IT",
-    "ja-JP", "ko-KR", "pt-BR", "ru-RU", "nl-NL", "pl-PL", "th-TH", "tr-TR",
-    "vi-VN", "ro-RO", "uk-UA", "bn-BD", "en-IN", "mr-IN", "ta-IN", "te-IN", NULL
-};
-
-/* One distinct espeak-ng variant per public voice, in vc_voices order;
+/* One distinct espeak-ng variant per public voice, in vc_voices order
+ * (vc_engines.c);
  * female-sounding variants for the voices Gemini describes as female. */
 static const char *const variants[] = {
     "f1", "m3", "m1", "f2", "m4", "f3", "m2", "f4",
@@ -48,15 +35,6 @@ static int initialised;
  * one and switch only when a request asks for another. */
 static char current_voice[64];
 static int current_rate;
-
-int vc_list_index(const char *const *list, const char *name)
-{
-    for (int i = 0; list[i] != NULL; i++) {
-        if (strcmp(list[i], name) == 0)
-            return i;
-    }
-    return -1;
-}
 
 const char *vc_espeak_variant(const char *voice)
 {
@@ -153,20 +131,12 @@ static enum vc_code speak(const char *text, const char *voice, const char *langu
     return VC_OK;
 }
 
-/* Which speaker a line belongs to: its index, with *rest after "Name:". */
-static int line_speaker(const struct vc_tts_request *req, const char *line, const char **rest)
+static enum vc_code speak_line(const struct vc_config *cfg, const struct vc_tts_request *req,
+                               const char *text, const char *voice, struct vc_pcm *out,
+                               struct vc_error *err)
 {
-    for (size_t i = 0; i < req->nspeakers; i++) {
-        size_t n = strlen(req->speakers[i].name);
-        if (strncmp(line, req->speakers[i].name, n) == 0 && line[n] == ':') {
-            *rest = line + n + 1;
-            while (**rest == ' ')
-                (*rest)++;
-            return (int)i;
-        }
-    }
-    *rest = line;
-    return -1;
+    (void)cfg;
+    return speak(text, voice, req->language, req->speed, out, err);
 }
 
 static enum vc_code espeak_synthesize(const struct vc_config *cfg,
@@ -174,9 +144,6 @@ static enum vc_code espeak_synthesize(const struct vc_config *cfg,
                                       struct vc_pcm *out, struct vc_error *err)
 {
     enum vc_code rc;
-    char *copy = NULL;
-    char *save = NULL;
-    int first = 1;
 
     if (!initialised) {
         rc = espeak_init(cfg, err);
@@ -186,31 +153,7 @@ static enum vc_code espeak_synthesize(const struct vc_config *cfg,
     vc_pcm_init(out, initialised);
     if (req->nspeakers == 0)
         return speak(req->text, req->voice, req->language, req->speed, out, err);
-
-    /* Multi-speaker: each "Name:" line in its speaker's voice. */
-    copy = strdup(req->text);
-    if (copy == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    rc = VC_OK;
-    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        const char *rest;
-        int who = line_speaker(req, line, &rest);
-        const char *voice = who >= 0 ? req->speakers[who].voice : req->voice;
-
-        if (*rest == '\0')
-            continue;
-        if (!first) {
-            rc = vc_pcm_append_silence(out, PAUSE_MS, err);
-            if (rc != VC_OK)
-                break;
-        }
-        first = 0;
-        rc = speak(rest, voice, req->language, req->speed, out, err);
-        if (rc != VC_OK)
-            break;
-    }
-    free(copy);
-    return rc;
+    return vc_engine_speak_lines(cfg, req, speak_line, PAUSE_MS, out, err);
 }
 
 const struct vc_engine vc_engine_espeak = {

@@ -202,27 +202,25 @@ static int retryable(struct vc_db *db, int was_idle)
     return was_idle && (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD);
 }
 
-PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
-                         const char *const *params, const int *lengths,
-                         const int *formats, int result_format,
-                         struct vc_error *err)
+/* One statement: prepared (stmt) or unprepared (sql), the one place that
+ * re-opens a broken connection and tries once more. */
+static PGresult *run(struct vc_db *db, const struct vc_stmt *stmt, const char *sql,
+                     int nparams, const char *const *params, const int *lengths,
+                     const int *formats, int result_format, struct vc_error *err)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        PGresult *res;
+        PGresult *res = NULL;
         int idle;
 
         if (vc_db_connect(db, err) != VC_OK)
             return NULL;
         idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-        if (prepare(db, stmt, err) != VC_OK) {
-            if (attempt == 0 && retryable(db, idle)) {
-                drop_connection(db);
-                continue;
-            }
-            return NULL;
-        }
-        res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params,
-                             lengths, formats, result_format);
+        if (stmt == NULL)
+            res = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats,
+                               result_format);
+        else if (prepare(db, stmt, err) == VC_OK)
+            res = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths,
+                                 formats, result_format);
         if (res != NULL && result_ok(res))
             return res;
         if (attempt == 0 && retryable(db, idle)) {
@@ -230,11 +228,21 @@ PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
             drop_connection(db);
             continue;
         }
-        vc_db_result_error(db, res, err);
+        /* A failed prepare has already filled err. */
+        if (res != NULL || stmt == NULL)
+            vc_db_result_error(db, res, err);
         PQclear(res);
         return NULL;
     }
     return NULL;
+}
+
+PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
+                         const char *const *params, const int *lengths,
+                         const int *formats, int result_format,
+                         struct vc_error *err)
+{
+    return run(db, stmt, NULL, stmt->nparams, params, lengths, formats, result_format, err);
 }
 
 PGresult *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
@@ -277,26 +285,7 @@ PGresult *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
 PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,
                       const char *const *params, struct vc_error *err)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        PGresult *res;
-        int idle;
-
-        if (vc_db_connect(db, err) != VC_OK)
-            return NULL;
-        idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-        res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-        if (res != NULL && result_ok(res))
-            return res;
-        if (attempt == 0 && retryable(db, idle)) {
-            PQclear(res);
-            drop_connection(db);
-            continue;
-        }
-        vc_db_result_error(db, res, err);
-        PQclear(res);
-        return NULL;
-    }
-    return NULL;
+    return run(db, NULL, sql, nparams, params, NULL, NULL, 0, err);
 }
 
 enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *err)

@@ -59,6 +59,19 @@ struct vc_engine {
                                struct vc_pcm *out, struct vc_error *err);
 };
 
+/* Speak one line of text in voice, appending to out. */
+typedef enum vc_code (*vc_speak_line_fn)(const struct vc_config *cfg,
+                                         const struct vc_tts_request *req,
+                                         const char *text, const char *voice,
+                                         struct vc_pcm *out, struct vc_error *err);
+
+/* Multi-speaker for engines without it: each line of req->text that starts
+ * with "Name:" of a speaker in that speaker's voice (the prefix dropped),
+ * other lines in req->voice, joined with pause_ms of silence. */
+enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_tts_request *req,
+                                   vc_speak_line_fn speak, unsigned pause_ms,
+                                   struct vc_pcm *out, struct vc_error *err) VC_MUST_CHECK;
+
 /* The public voice names (Gemini's 30), NULL-terminated, static. */
 extern const char *const vc_voices[];
 

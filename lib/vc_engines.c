@@ -2,6 +2,7 @@
 #include "vc_engines.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_elevenlabs.h"
@@ -9,6 +10,32 @@
 #include "engine_gemini.h"
 #include "vc_http.h"
 #include "vc_log.h"
+
+/* The public voices are Gemini's 30 and the languages the 24 codes Gemini
+ * TTS supports, whatever engine speaks them; the local engine maps each to
+ * espeak-ng in this order. */
+const char *const vc_voices[] = {
+    "Zephyr", "Puck", "Charon", "Kore", "Fenrir", "Leda", "Orus", "Aoede",
+    "Callirrhoe", "Autonoe", "Enceladus", "Iapetus", "Umbriel", "Algieba",
+    "Despina", "Erinome", "Algenib", "Rasalgethi", "Laomedeia", "Achernar",
+    "Alnilam", "Schedar", "Gacrux", "Pulcherrima", "Achird", "Zubenelgenubi",
+    "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat", NULL
+};
+
+const char *const vc_languages[] = {
+    "ar-EG", "de-DE", "en-US", "es-US", "fr-FR", "hi-IN", "id-ID", "it-IT",
+    "ja-JP", "ko-KR", "pt-BR", "ru-RU", "nl-NL", "pl-PL", "th-TH", "tr-TR",
+    "vi-VN", "ro-RO", "uk-UA", "bn-BD", "en-IN", "mr-IN", "ta-IN", "te-IN", NULL
+};
+
+int vc_list_index(const char *const *list, const char *name)
+{
+    for (int i = 0; list[i] != NULL; i++) {
+        if (strcmp(list[i], name) == 0)
+            return i;
+    }
+    return -1;
+}
 
 /* Engines in this build. Remote engines are appended here. */
 static const struct vc_engine *const engines[] = {
@@ -35,6 +62,47 @@ static const struct {
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 
 static int initialised[NENGINES];
+
+enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_tts_request *req,
+                                   vc_speak_line_fn speak, unsigned pause_ms,
+                                   struct vc_pcm *out, struct vc_error *err)
+{
+    char *copy = strdup(req->text);
+    char *save = NULL;
+    enum vc_code rc = VC_OK;
+    int first = 1;
+
+    if (copy == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        const char *voice = req->voice;
+        const char *rest = line;
+
+        for (size_t i = 0; i < req->nspeakers; i++) {
+            size_t n = strlen(req->speakers[i].name);
+            if (strncmp(line, req->speakers[i].name, n) == 0 && line[n] == ':') {
+                voice = req->speakers[i].voice;
+                rest = line + n + 1;
+                while (*rest == ' ')
+                    rest++;
+                break;
+            }
+        }
+        if (*rest == '\0')
+            continue;
+        if (!first) {
+            rc = vc_pcm_append_silence(out, pause_ms, err);
+            if (rc != VC_OK)
+                break;
+        }
+        first = 0;
+        rc = speak(cfg, req, rest, voice, out, err);
+        if (rc != VC_OK)
+            break;
+    }
+    free(copy);
+    return rc;
+}
 
 const struct vc_engine *vc_engine_by_name(const char *name)
 {
