@@ -118,6 +118,7 @@ static enum vc_code speak(const char *text, const char *voice, const char *langu
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "espeak-ng has no voice %s", name);
         }
         snprintf(current_voice, sizeof(current_voice), "%s", name);
+        current_rate = 0;   /* a new voice brings its own rate: set ours again */
     }
     if ((int)(BASE_WPM * speed) != current_rate) {
         current_rate = (int)(BASE_WPM * speed);
