@@ -6,6 +6,7 @@
  * (sendfile, Range, conditional GET). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,6 +15,7 @@
 #include "vc_cache.h"
 #include "vc_engines.h"
 #include "vc_tts.h"
+#include "vc_log.h"
 #include "worker.h"
 
 static int is_uuid(const char *s)
@@ -59,6 +61,60 @@ static int content_type_is_json(const char *ct)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+struct queued {
+    struct vc_tts_input in;
+    char id[40];
+};
+
+static void run_queued(struct vc_worker *w, void *ctx)
+{
+    struct queued *q = ctx;
+    struct vc_error err;
+
+    vc_error_clear(&err);
+    if (vc_tts_run_queued(w->cfg, w->db, &q->in, q->id, &err) == VC_OK)
+        vc_log(VC_LOG_INFO, "queued track %s done", q->id);
+    vc_tts_input_free(&q->in);
+    free(q);
+}
+
+/* "async": true - 202 with the track, synthesis after the answer. The
+ * request owns in until then; on success it passes to the hook. */
+static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
+                                struct vc_error *err)
+{
+    struct vc_worker *w = req->worker;
+    struct queued *q = calloc(1, sizeof(*q));
+    char headers[128];
+    json_t *track;
+    int created = 0;
+    enum vc_code rc;
+
+    if (q == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    rc = vc_tts_enqueue(w->cfg, w->db, in, req->remote_addr, q->id, &created, err);
+    if (rc == VC_OK && q->id[0] == '\0')
+        rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "the track was not recorded");
+    track = rc == VC_OK ? vc_tts_track_json(w->db, q->id, err) : NULL;
+    if (track == NULL) {
+        free(q);
+        return err->code != VC_OK ? err->code : rc;
+    }
+    snprintf(headers, sizeof(headers), "Location: /status/%s\r\nX-Track-Id: %s\r\n", q->id, q->id);
+    vc_request_log(req, "track_id", json_string(q->id));
+    vc_reply_json(req, 202, track, headers);
+    json_decref(track);
+    if (!created) {
+        free(q);
+        return VC_OK;       /* already queued or done: nothing more to run */
+    }
+    q->in = *in;
+    memset(in, 0, sizeof(*in));
+    req->after = run_queued;
+    req->after_ctx = q;
+    return VC_OK;
+}
+
 static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struct vc_error *err)
 {
     struct vc_worker *w = req->worker;
@@ -66,6 +122,8 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
     char extra[256];
     enum vc_code rc;
 
+    if (in->async)
+        return speak_later(req, in, err);
     rc = vc_tts_speak(w->cfg, w->db, in, NULL, req->remote_addr, &res, err);
     vc_request_log(req, "engine", json_string(in->choice.engine->name));
     vc_request_log(req, "cache", json_string(res.hit ? "HIT" : "MISS"));

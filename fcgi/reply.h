@@ -49,6 +49,11 @@ struct vc_request {
     size_t bytes_out;
     int replied;
     json_t *log;                /* owned: extra access-log fields */
+
+    /* Work to run after the answer has been sent (the client is not kept
+     * waiting); after_ctx is handed to it and it frees it. */
+    void (*after)(struct vc_worker *w, void *ctx);
+    void *after_ctx;
 };
 
 /* The value of FastCGI parameter name (borrowed), or NULL. */

@@ -195,7 +195,12 @@ static void count_extras(struct vc_worker *w, const struct vc_request *req)
     __atomic_store_n(&c->db_connects, vc_db_connects(w->db), __ATOMIC_RELAXED);
 }
 
-static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl)
+struct after_hook {
+    void (*fn)(struct vc_worker *w, void *ctx);
+    void *ctx;
+};
+
+static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl, struct after_hook *hook)
 {
     struct vc_request req;
     struct vc_error err;
@@ -236,6 +241,8 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl)
     access_log(&req, us / 1000.0);
     vc_scoreboard_count(w->sb, w->slot, req.route_index, req.status, (uint64_t)us);
     count_extras(w, &req);
+    hook->fn = req.after;
+    hook->ctx = req.after_ctx;
     vc_request_free(&req);
     vc_log_set_request_id(NULL);
 }
@@ -326,8 +333,14 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         if (FCGX_Accept_r(&fcgx) < 0)
             continue;
         vc_scoreboard_set_state(sb, slot, VC_SLOT_BUSY);
-        serve(&w, &fcgx, curl);
-        FCGX_Finish_r(&fcgx);
+        {
+            struct after_hook hook = { NULL, NULL };
+            serve(&w, &fcgx, curl, &hook);
+            FCGX_Finish_r(&fcgx);
+            /* The client has its answer: now the deferred work. */
+            if (hook.fn != NULL)
+                hook.fn(&w, hook.ctx);
+        }
         vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
         w.served++;
         if (cfg->max_requests > 0 && w.served >= (unsigned long)cfg->max_requests) {

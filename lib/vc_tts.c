@@ -485,7 +485,27 @@ static const struct vc_stmt st_track_put = {
     "INSERT INTO audio_tracks (status, title, artist, album, genre, duration, channels, "
     " sample_rate, bitrate, format, audio_path, text, voice, language, model, cache_key) "
     "VALUES ('COMPLETED', $1, $2, $3, $4, $5, 1, 24000, 384000, 'wav', $6, $7, $8, $9, $10, $11) "
-    "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO NOTHING RETURNING id", 11
+    /* An async request's PENDING/PROCESSING track is the one completed. */
+    "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO UPDATE SET status = 'COMPLETED', "
+    " duration = EXCLUDED.duration, channels = 1, sample_rate = 24000, bitrate = 384000, "
+    " format = 'wav', audio_path = EXCLUDED.audio_path, error_message = NULL, lease_until = NULL "
+    " WHERE audio_tracks.status <> 'COMPLETED' RETURNING id, xmax = 0 AS inserted", 11
+};
+static const struct vc_stmt st_track_queue = {
+    "vc_tts_track_queue",
+    "INSERT INTO audio_tracks (status, title, artist, album, genre, text, voice, language, "
+    " model, cache_key) VALUES ('PENDING', $1, $2, $3, $4, $5, $6, $7, $8, $9) "
+    "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO NOTHING RETURNING id", 9
+};
+static const struct vc_stmt st_track_claim = {
+    "vc_tts_track_claim",
+    "UPDATE audio_tracks SET status = 'PROCESSING', lease_until = now() + interval '5 minutes' "
+    "WHERE id = $1 AND status = 'PENDING'", 1
+};
+static const struct vc_stmt st_track_fail = {
+    "vc_tts_track_fail",
+    "UPDATE audio_tracks SET status = 'FAILED', error_message = $2, lease_until = NULL "
+    "WHERE id = $1 AND status = 'PROCESSING'", 2
 };
 static const struct vc_stmt st_audit = {
     "vc_tts_audit",
@@ -579,6 +599,7 @@ static enum vc_code store_txn(struct vc_db *db, void *vctx, struct vc_error *err
     int blens[2] = { 0, (int)c->len };
     int bfmts[2] = { 0, 1 };
     PGresult *res;
+    int inserted = 1;
     enum vc_code rc;
 
     rc = vc_wav_parse(c->wav, c->len, &info, err);
@@ -600,8 +621,10 @@ static enum vc_code store_txn(struct vc_db *db, void *vctx, struct vc_error *err
     }
     if (res == NULL)
         return err->code;
-    if (PQntuples(res) == 1)
+    if (PQntuples(res) == 1) {
         snprintf(c->id, 40, "%s", PQgetvalue(res, 0, 0));
+        inserted = PQgetvalue(res, 0, 1)[0] == 't';
+    }
     PQclear(res);
     if (c->id[0] == '\0') {
         rc = track_by_key(db, c->key, c->id, err);
@@ -611,7 +634,9 @@ static enum vc_code store_txn(struct vc_db *db, void *vctx, struct vc_error *err
     }
     {
         char resource[64];
-        const char *p[5] = { "track.create", resource, c->actor, c->ip, "COMPLETED" };
+        /* A queued track is completed rather than created. */
+        const char *p[5] = { inserted ? "track.create" : "track.complete", resource, c->actor,
+                             c->ip, "COMPLETED" };
         snprintf(resource, sizeof(resource), "track:%s", c->id);
         res = vc_db_exec(db, &st_audit, p, err);
     }
@@ -890,4 +915,90 @@ json_t *vc_tts_track_json(struct vc_db *db, const char *id, struct vc_error *err
     }
     PQclear(res);
     return out;
+}
+
+/* ---- asynchronous requests --------------------------------------------- */
+
+struct queue_ctx {
+    const struct vc_tts_input *in;
+    const char *key, *ip;
+    char *id;
+    int *created;
+};
+
+static enum vc_code queue_txn(struct vc_db *db, void *vctx, struct vc_error *err)
+{
+    struct queue_ctx *c = vctx;
+    const struct vc_tts_input *in = c->in;
+    char title[81], resource[64];
+    PGresult *res;
+
+    default_title(in->text, title, sizeof(title));
+    {
+        const char *p[9] = { in->title ? in->title : title, in->artist, in->album, in->genre,
+                             in->text, in->voice, in->language, in->model, c->key };
+        res = vc_db_exec(db, &st_track_queue, p, err);
+    }
+    if (res == NULL)
+        return err->code;
+    *c->created = PQntuples(res) == 1;
+    if (*c->created)
+        snprintf(c->id, 40, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!*c->created)
+        return track_by_key(db, c->key, c->id, err);
+    snprintf(resource, sizeof(resource), "track:%s", c->id);
+    {
+        const char *p[5] = { "track.create", resource, NULL, c->ip, "PENDING" };
+        res = vc_db_exec(db, &st_audit, p, err);
+    }
+    if (res == NULL)
+        return err->code;
+    PQclear(res);
+    return VC_OK;
+}
+
+enum vc_code vc_tts_enqueue(const struct vc_config *cfg, struct vc_db *db,
+                            const struct vc_tts_input *in, const char *ip, char id[40],
+                            int *created, struct vc_error *err)
+{
+    char key[VC_SHA256_HEX];
+    struct queue_ctx c = { in, key, ip, id, created };
+
+    (void)cfg;
+    id[0] = '\0';
+    *created = 0;
+    vc_tts_cache_key(in, key);
+    if (key[0] == '\0')
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not compute the cache key");
+    return vc_db_transaction(db, queue_txn, &c, err);
+}
+
+enum vc_code vc_tts_run_queued(const struct vc_config *cfg, struct vc_db *db,
+                               const struct vc_tts_input *in, const char *id,
+                               struct vc_error *err)
+{
+    const char *params[1] = { id };
+    struct vc_tts_result res;
+    PGresult *r = vc_db_exec(db, &st_track_claim, params, err);
+    enum vc_code rc;
+    int claimed;
+
+    if (r == NULL)
+        return err->code;
+    claimed = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (!claimed)
+        return VC_OK;       /* another worker has it, or it is done */
+    memset(&res, 0, sizeof(res));
+    vc_tts_cache_key(in, res.key);
+    rc = speak_stored(cfg, db, in, NULL, NULL, &res, err);
+    if (rc != VC_OK) {
+        const char *p[2] = { id, err->message };
+        struct vc_error ignored;
+        r = vc_db_exec(db, &st_track_fail, p, &ignored);
+        PQclear(r);
+        vc_log(VC_LOG_WARN, "queued track %s failed: %s", id, err->message);
+    }
+    return rc;
 }

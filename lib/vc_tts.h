@@ -73,6 +73,20 @@ enum vc_code vc_tts_speak(const struct vc_config *cfg, struct vc_db *db,
                           const struct vc_tts_input *in, const char *actor, const char *ip,
                           struct vc_tts_result *res, struct vc_error *err) VC_MUST_CHECK;
 
+/* An asynchronous request: record a PENDING track for in (or find the
+ * track its audio already has) in *id; *created says which. The synthesis
+ * is left to vc_tts_run_queued, after the answer is sent. */
+enum vc_code vc_tts_enqueue(const struct vc_config *cfg, struct vc_db *db,
+                            const struct vc_tts_input *in, const char *ip, char id[40],
+                            int *created, struct vc_error *err) VC_MUST_CHECK;
+
+/* Claim queued track id (PENDING -> PROCESSING), synthesise and store it
+ * (-> COMPLETED), or mark it FAILED with the reason. Nothing to do when
+ * another worker claimed it first. */
+enum vc_code vc_tts_run_queued(const struct vc_config *cfg, struct vc_db *db,
+                               const struct vc_tts_input *in, const char *id,
+                               struct vc_error *err) VC_MUST_CHECK;
+
 /* Synthesise in to WAV bytes (new buffer the caller frees), no storage:
  * the library path of `voxcat say`. */
 enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_input *in,

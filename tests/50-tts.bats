@@ -253,3 +253,20 @@ PY
     # Most of the words overall: one short phrase may come out mangled.
     [ "$(recall "$said" "$all")" -ge 60 ]
 }
+
+@test "async: 202 with a PENDING track and a Location, then COMPLETED with audio" {
+    code=$(tts '{"text":"Make this one later","async":true}' -H 'Accept: application/json')
+    [ "$code" = 202 ]
+    jq -e '.status == "PENDING" and (.id | length) == 36' "$BATS_TEST_TMPDIR/out"
+    id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
+    [ "$(header location)" = "/status/$id" ]
+    wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"COMPLETED\"'"
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/later.wav" -w '%{http_code}' "$VOXCAT_URL/tts/$id.wav")
+    [ "$code" = 200 ]
+    check_wav "$BATS_TEST_TMPDIR/later.wav"
+    [ "$(psql_q -c "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE resource = 'track:$id'")" = "track.create,track.complete" ]
+    # Asking again finds the same track and queues nothing new.
+    [ "$(tts '{"text":"Make this one later","async":true}')" = 202 ]
+    [ "$(jq -r .id "$BATS_TEST_TMPDIR/out")" = "$id" ]
+    [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = 'Make this one later'")" = 1 ]
+}

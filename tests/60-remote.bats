@@ -192,3 +192,13 @@ stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
     curl -s "$VOXCAT_URL/status/metrics" | grep -E '^voxcat_upstream_calls_total\{engine="gemini"\} [1-9]'
     curl -s "$VOXCAT_URL/status/metrics" | grep -E '^voxcat_upstream_retries_total\{engine="gemini"\} [1-9]'
 }
+
+@test "async with a failing engine: the track ends FAILED with the reason, no audio" {
+    script '{"gemini":["server_error","server_error","server_error"]}'
+    [ "$(tts '{"text":"Async failure","model":"gemini-flash","async":true}')" = 202 ]
+    id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
+    wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"FAILED\"'"
+    curl -s "$VOXCAT_URL/status/$id" | jq -e '.error_message | test("Gemini")'
+    [ "$(psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t USING (cache_key) WHERE t.id = '$id'")" = 0 ]
+    [ "$(http_status "$VOXCAT_URL/tts/$id.wav")" = 404 ]
+}
