@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,33 @@ static json_t *db_json(struct vc_worker *w, int *up)
                      "connects", (json_int_t)vc_db_connects(w->db));
 }
 
+/* Tracks waiting or being made ({} without the database). */
+static json_t *queue_json(struct vc_worker *w, int db_up)
+{
+    static const struct vc_stmt st_queue = {
+        "vc_status_queue",
+        "SELECT count(*) FILTER (WHERE status = 'PENDING'), "
+        "       count(*) FILTER (WHERE status = 'PROCESSING'), "
+        "       count(*) FILTER (WHERE status = 'PROCESSING' AND lease_until < now()) "
+        "FROM audio_tracks WHERE status IN ('PENDING', 'PROCESSING')", 0
+    };
+    struct vc_error err;
+    PGresult *res;
+    json_t *out;
+
+    if (!db_up)
+        return json_object();
+    vc_error_clear(&err);
+    res = vc_db_exec(w->db, &st_queue, NULL, &err);
+    if (res == NULL)
+        return json_object();
+    out = json_pack("{s:I, s:I, s:I}", "pending", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
+                    "processing", (json_int_t)atoll(PQgetvalue(res, 0, 1)),
+                    "lease_expired", (json_int_t)atoll(PQgetvalue(res, 0, 2)));
+    PQclear(res);
+    return out;
+}
+
 enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
 {
     struct vc_worker *w = req->worker;
@@ -76,7 +104,7 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
     int db_up = 0;
     json_t *db = db_json(w, &db_up);
 
-    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:{}}",
+    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:o}",
                      "status", db_up ? "ok" : "degraded",
                      "version", PACKAGE_VERSION,
                      "uptime_s", (json_int_t)(time(NULL) - w->sb->h.start_time),
@@ -86,7 +114,7 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
                      "workers", workers_json(w->sb),
                      "requests", requests_json(w->sb),
                      "cache", "dir", w->cfg->cache_dir,
-                     "queue");
+                     "queue", queue_json(w, db_up));
     if (body == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not build the status");
     vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
