@@ -102,6 +102,8 @@ function renderResults(r) {
 
 // Run the search in the form; push a history entry when asked.
 export async function run(push) {
+  // A search started any other way supersedes a keystroke still waiting.
+  clearTimeout(timer);
   const params = formParams();
   const url = new URLSearchParams(params);
   if (offset) url.set('offset', offset);
