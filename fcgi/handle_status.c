@@ -44,15 +44,12 @@ static json_t *workers_json(const struct vc_scoreboard *sb)
     return out;
 }
 
-static json_t *requests_json(const struct vc_scoreboard *sb)
+static json_t *requests_json(const struct vc_sb_counters *t)
 {
-    struct vc_sb_counters t;
-
-    vc_scoreboard_totals(sb, &t);
     return json_pack("{s:I, s:{s:I, s:I, s:I, s:I}}",
-                     "total", (json_int_t)t.requests, "by_class",
-                     "2xx", (json_int_t)t.by_class[2], "3xx", (json_int_t)t.by_class[3],
-                     "4xx", (json_int_t)t.by_class[4], "5xx", (json_int_t)t.by_class[5]);
+                     "total", (json_int_t)t->requests, "by_class",
+                     "2xx", (json_int_t)t->by_class[2], "3xx", (json_int_t)t->by_class[3],
+                     "4xx", (json_int_t)t->by_class[4], "5xx", (json_int_t)t->by_class[5]);
 }
 
 static json_t *db_json(struct vc_worker *w, int *up)
@@ -68,6 +65,26 @@ static json_t *db_json(struct vc_worker *w, int *up)
                          "connects", (json_int_t)vc_db_connects(w->db));
     return json_pack("{s:b, s:s, s:I}", "reachable", 0, "error", err.message,
                      "connects", (json_int_t)vc_db_connects(w->db));
+}
+
+/* Engine availability, with the pool's upstream counters beside it. */
+static json_t *engines_json(struct vc_worker *w, const struct vc_sb_counters *t)
+{
+    json_t *out = vc_engines_status_json(w->cfg);
+
+    for (int e = 0; out != NULL && e < VC_SB_ENGINES; e++) {
+        json_t *one = json_object_get(out, vc_sb_engines[e]);
+        if (one == NULL)
+            continue;
+        json_object_set_new(one, "syntheses", json_integer((json_int_t)t->syntheses[e]));
+        if (e == 0)
+            continue;       /* espeak makes no upstream calls */
+        json_object_set_new(one, "calls", json_integer((json_int_t)t->upstream_calls[e]));
+        json_object_set_new(one, "retries", json_integer((json_int_t)t->upstream_retries[e]));
+        json_object_set_new(one, "errors", json_integer((json_int_t)t->upstream_errors[e]));
+        json_object_set_new(one, "timeouts", json_integer((json_int_t)t->upstream_timeouts[e]));
+    }
+    return out;
 }
 
 /* Tracks waiting or being made ({} without the database). */
@@ -103,6 +120,13 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
     json_t *body;
     int db_up = 0;
     json_t *db = db_json(w, &db_up);
+    struct vc_sb_counters *totals = malloc(sizeof(*totals));
+
+    if (totals == NULL) {
+        json_decref(db);
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    }
+    vc_scoreboard_totals(w->sb, totals);
 
     body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:o}",
                      "status", db_up ? "ok" : "degraded",
@@ -110,11 +134,12 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
                      "uptime_s", (json_int_t)(time(NULL) - w->sb->h.start_time),
                      "pid", (json_int_t)getpid(),
                      "db", db,
-                     "engines", vc_engines_status_json(w->cfg),
+                     "engines", engines_json(w, totals),
                      "workers", workers_json(w->sb),
-                     "requests", requests_json(w->sb),
+                     "requests", requests_json(totals),
                      "cache", "dir", w->cfg->cache_dir,
                      "queue", queue_json(w, db_up));
+    free(totals);
     if (body == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not build the status");
     vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");

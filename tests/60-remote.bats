@@ -202,3 +202,9 @@ stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
     [ "$(psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t USING (cache_key) WHERE t.id = '$id'")" = 0 ]
     [ "$(http_status "$VOXCAT_URL/tts/$id.wav")" = 404 ]
 }
+
+@test "/status shows the pool's upstream counters by engine" {
+    curl -s "$VOXCAT_URL/status" | jq -e '.engines.gemini.available == true and .engines.gemini.calls >= 1
+        and .engines.gemini.retries >= 1 and .engines.gemini.errors >= 1 and .engines.elevenlabs.calls >= 1
+        and .engines.espeak.syntheses >= 0'
+}
