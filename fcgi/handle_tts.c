@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "engine_espeak.h"
 #include "vc_cache.h"
+#include "vc_catalog.h"
 #include "vc_engines.h"
 #include "vc_tts.h"
 #include "vc_log.h"
@@ -95,7 +96,7 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
     rc = vc_tts_enqueue(w->cfg, w->db, in, req->remote_addr, q->id, &created, err);
     if (rc == VC_OK && q->id[0] == '\0')
         rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "the track was not recorded");
-    track = rc == VC_OK ? vc_tts_track_json(w->db, q->id, err) : NULL;
+    track = rc == VC_OK ? vc_catalog_get(w->db, q->id, err) : NULL;
     if (track == NULL) {
         free(q);
         return err->code != VC_OK ? err->code : rc;
@@ -138,7 +139,7 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
     }
 
     if (vc_request_wants_json(req) && !res.degraded) {
-        json_t *track = vc_tts_track_json(w->db, res.track_id, err);
+        json_t *track = vc_catalog_get(w->db, res.track_id, err);
         char hdr[128];
         if (track == NULL)
             return err->code;

@@ -54,17 +54,6 @@ static const struct vc_stmt st_audit = {
     "VALUES ($1, $2, $3, $4, $5, $6::jsonb)", 6
 };
 
-/* Parse the single text value of res as JSON (new reference). */
-static json_t *json_of(PGresult *res, struct vc_error *err)
-{
-    json_error_t jerr;
-    json_t *out = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-
-    if (out == NULL)
-        vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad JSON from the database");
-    return out;
-}
-
 static json_t *get_one(struct vc_db *db, const struct vc_stmt *st, const char *id,
                        struct vc_error *err)
 {
@@ -82,7 +71,7 @@ static json_t *get_one(struct vc_db *db, const struct vc_stmt *st, const char *i
     if (PQntuples(res) == 0)
         vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no track %s", id);
     else
-        out = json_of(res, err);
+        out = vc_db_json(res, err);
     PQclear(res);
     return out;
 }
@@ -129,7 +118,7 @@ json_t *vc_catalog_get_many(struct vc_db *db, const char *const *ids, size_t n,
     free(text);
     if (res == NULL)
         return NULL;
-    out = json_of(res, err);
+    out = vc_db_json(res, err);
     PQclear(res);
     return out;
 }

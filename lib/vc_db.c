@@ -61,6 +61,16 @@ void vc_db_free(struct vc_db *db)
     free(db);
 }
 
+json_t *vc_db_json(const PGresult *res, struct vc_error *err)
+{
+    json_error_t jerr;
+    json_t *out = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+
+    if (out == NULL)
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad JSON from the database");
+    return out;
+}
+
 PGconn *vc_db_conn(struct vc_db *db)
 {
     return db->conn;

@@ -9,6 +9,7 @@
 #ifndef VC_DB_H
 #define VC_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "vc_error.h"
@@ -80,6 +81,10 @@ enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err) VC_M
 /* Map a failed result's SQLSTATE to a code and fill err with a message that
  * carries no SQL text; the server's message goes to the log. */
 enum vc_code vc_db_result_error(struct vc_db *db, const PGresult *res, struct vc_error *err);
+
+/* The first value of res, which the query built as JSON text, parsed (new
+ * reference), or NULL with err. */
+json_t *vc_db_json(const PGresult *res, struct vc_error *err);
 
 /* The live connection (borrowed), or NULL when not connected. */
 PGconn *vc_db_conn(struct vc_db *db);

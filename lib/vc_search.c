@@ -263,16 +263,6 @@ static enum vc_code build(const struct vc_search *s, struct query *qy, char *tsq
     return VC_OK;
 }
 
-static json_t *one_json(PGresult *res, struct vc_error *err)
-{
-    json_error_t jerr;
-    json_t *out = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-
-    if (out == NULL)
-        vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad JSON from the database");
-    return out;
-}
-
 /* ORDER BY for the whitelisted sort: col is the table prefix ("t." or
  * "p."), rank the expression of the rank. Ties by newest, then id. */
 static void order_clause(const struct vc_search *s, int has_q, const char *col,
@@ -335,7 +325,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res == NULL)
         goto fail;
-    items = one_json(res, err);
+    items = vc_db_json(res, err);
     PQclear(res);
     if (items == NULL)
         goto fail;
@@ -377,7 +367,7 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
              qy.where);
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res != NULL) {
-        out = one_json(res, err);
+        out = vc_db_json(res, err);
         PQclear(res);
     }
     free_query(&qy);

@@ -521,9 +521,6 @@ static const struct vc_stmt st_track_key = {
     "vc_tts_track_key",
     "SELECT cache_key FROM audio_tracks WHERE id = $1", 1
 };
-static const struct vc_stmt st_track_json = {
-    "vc_tts_track_json", "SELECT vc_track_json(t) FROM audio_tracks t WHERE id = $1", 1
-};
 
 /* Fetch the blob for key into a new buffer. VC_ERR_NOT_FOUND when none. */
 static enum vc_code blob_get(struct vc_db *db, const char *key, unsigned char **wav,
@@ -897,25 +894,6 @@ enum vc_code vc_tts_track_key(struct vc_db *db, const char *id, char key[VC_SHA2
     return rc;
 }
 
-json_t *vc_tts_track_json(struct vc_db *db, const char *id, struct vc_error *err)
-{
-    const char *params[1] = { id };
-    PGresult *res = vc_db_exec(db, &st_track_json, params, err);
-    json_t *out = NULL;
-    json_error_t jerr;
-
-    if (res == NULL)
-        return NULL;
-    if (PQntuples(res) == 0) {
-        vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no track %s", id);
-    } else {
-        out = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
-        if (out == NULL)
-            vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad track JSON");
-    }
-    PQclear(res);
-    return out;
-}
 
 /* ---- asynchronous requests --------------------------------------------- */
 

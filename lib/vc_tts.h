@@ -102,7 +102,4 @@ enum vc_code vc_tts_restore(const struct vc_config *cfg, struct vc_db *db, const
 enum vc_code vc_tts_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
                               struct vc_error *err) VC_MUST_CHECK;
 
-/* The public JSON of track id (new reference), or NULL with err. */
-json_t *vc_tts_track_json(struct vc_db *db, const char *id, struct vc_error *err);
-
 #endif
