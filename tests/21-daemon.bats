@@ -137,7 +137,8 @@ fcgi_get() {
         sleep 0.2
     done
     kill -0 "$(master_pid)"
-    grep -q "killed by signal 11 (Segmentation fault)" "$STACK_DIR/log/voxcat.log"
+    # Under AddressSanitizer a SIGSEGV becomes its report and exit status 1.
+    grep -Eq "killed by signal 11 \(Segmentation fault\)|worker [0-9]+ exited with status 1" "$STACK_DIR/log/voxcat.log"
     grep -q "worker crashes in a row: next respawn in" "$STACK_DIR/log/voxcat.log"
     # The pool comes back once the crashes stop.
     wait_until 30 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 2 ]"
