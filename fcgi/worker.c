@@ -18,6 +18,7 @@
 #include "router.h"
 #include "vc_engines.h"
 #include "vc_http.h"
+#include "vc_tts.h"
 #include "vc_log.h"
 #include "vc_text.h"
 
@@ -195,6 +196,34 @@ static void count_extras(struct vc_worker *w, const struct vc_request *req)
     __atomic_store_n(&c->db_connects, vc_db_connects(w->db), __ATOMIC_RELAXED);
 }
 
+/* An idle worker looks at the speech queue this often. */
+#define IDLE_TICK_S 1
+/* After the queue could not be read (PostgreSQL down, schema missing),
+ * leave it alone this long rather than log the same failure every tick. */
+#define QUEUE_BACKOFF_S 30
+
+/* Idle time: run one queued speech track, if any (async requests whose
+ * worker died, retries of failed ones). */
+static void work_queue(struct vc_worker *w)
+{
+    static time_t quiet_until;
+    static time_t last;
+    struct vc_error err;
+    int ran = 0;
+    time_t now = time(NULL);
+
+    /* Called when idle and between requests: a busy worker still looks at
+     * the queue once a tick. */
+    if (now < quiet_until || now - last < IDLE_TICK_S)
+        return;
+    last = now;
+    vc_error_clear(&err);
+    vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_BUSY);
+    if (vc_tts_work_queue(w->cfg, w->db, &ran, &err) != VC_OK && !ran)
+        quiet_until = time(NULL) + QUEUE_BACKOFF_S;
+    vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_IDLE);
+}
+
 struct after_hook {
     void (*fn)(struct vc_worker *w, void *ctx);
     void *ctx;
@@ -317,7 +346,8 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
 
     while (!stop_requested) {
         struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-        int n = ppoll(&pfd, 1, NULL, &waitmask);
+        struct timespec idle = { IDLE_TICK_S, 0 };
+        int n = ppoll(&pfd, 1, &idle, &waitmask);
 
         if (n < 0) {
             if (errno == EINTR)
@@ -328,6 +358,10 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         }
         if (stop_requested)
             break;
+        if (n == 0) {
+            work_queue(&w);
+            continue;
+        }
         /* The socket is non-blocking: when another worker took the
          * connection first, accept fails with EAGAIN and we poll again. */
         if (FCGX_Accept_r(&fcgx) < 0)
@@ -341,6 +375,7 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
             if (hook.fn != NULL)
                 hook.fn(&w, hook.ctx);
         }
+        work_queue(&w);
         vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
         w.served++;
         if (cfg->max_requests > 0 && w.served >= (unsigned long)cfg->max_requests) {

@@ -48,6 +48,7 @@ static const struct setting settings[] = {
     { "VOXCAT_CONNECT_TIMEOUT_MS", T_LONG, OFF(connect_timeout_ms), "5000", 50, 60000, 0, NULL },
     { "VOXCAT_DB_TIMEOUT_MS", T_INT, OFF(db_timeout_ms), "5000", 100, 600000, 0, NULL },
     { "VOXCAT_MAX_RETRIES", T_INT, OFF(max_retries), "3", 0, 1000, 0, NULL },
+    { "VOXCAT_LEASE_S", T_INT, OFF(lease_s), "300", 1, 86400, 0, NULL },
     { "VOXCAT_LOG_LEVEL", T_CHOICE, OFF(log_level), "info", 0, 0, 0, "debug|info|warn|error" },
     { "VOXCAT_AUTH", T_CHOICE, OFF(auth), "off", 0, 0, 0, "off|required" },
     { "GEMINI_API_KEY", T_STRING, OFF(gemini_api_key), "", 0, 0, 1, NULL },
@@ -235,6 +236,14 @@ enum vc_code vc_config_load(struct vc_config *cfg, FILE *problems)
             if (*str_field(cfg, &settings[i]) == NULL)
                 bad++;
         }
+    }
+    /* A lease shorter than a synthesis may take would hand a live job to a
+     * second worker. */
+    if (cfg->lease_s * 1000L <= cfg->http_timeout_ms + cfg->db_timeout_ms) {
+        if (problems != NULL)
+            fprintf(problems, "\"VOXCAT_LEASE_S\": %d s is not longer than a synthesis may take "
+                    "(VOXCAT_HTTP_TIMEOUT_MS + VOXCAT_DB_TIMEOUT_MS)\n", cfg->lease_s);
+        bad++;
     }
     if (cfg->listen_path == NULL) {
         cfg->listen_path = strdup("");

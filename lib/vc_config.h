@@ -35,6 +35,7 @@ struct vc_config {
     long connect_timeout_ms;
     int db_timeout_ms;          /* connect + statement budget */
     int max_retries;            /* FAILED -> PENDING retries per track */
+    int lease_s;                /* how long a PROCESSING track is held */
     char *log_level;
     char *gemini_api_key;
     char *gemini_api_base;

@@ -494,13 +494,33 @@ static const struct vc_stmt st_track_put = {
 static const struct vc_stmt st_track_queue = {
     "vc_tts_track_queue",
     "INSERT INTO audio_tracks (status, title, artist, album, genre, text, voice, language, "
-    " model, cache_key) VALUES ('PENDING', $1, $2, $3, $4, $5, $6, $7, $8, $9) "
-    "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO NOTHING RETURNING id", 9
+    " model, cache_key, speed, speakers) "
+    "VALUES ('PENDING', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::real, $11::jsonb) "
+    "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO NOTHING RETURNING id", 11
 };
 static const struct vc_stmt st_track_claim = {
     "vc_tts_track_claim",
-    "UPDATE audio_tracks SET status = 'PROCESSING', lease_until = now() + interval '5 minutes' "
-    "WHERE id = $1 AND status = 'PENDING'", 1
+    "UPDATE audio_tracks SET status = 'PROCESSING', lease_until = now() + make_interval(secs => $2::int) "
+    "WHERE id = $1 AND status = 'PENDING'", 2
+};
+/* A worker that died mid-synthesis leaves its track PROCESSING: once the
+ * lease is over it goes back to PENDING (audited), for any worker. */
+static const struct vc_stmt st_requeue = {
+    "vc_tts_requeue",
+    "WITH r AS (UPDATE audio_tracks SET status = 'PENDING', lease_until = NULL "
+    "           WHERE status = 'PROCESSING' AND lease_until < now() AND cache_key IS NOT NULL "
+    "           RETURNING id) "
+    "INSERT INTO audit_log (action, resource, status, detail) "
+    "SELECT 'track.status', 'track:' || id, 'PENDING', "
+    "       '{\"from\":\"PROCESSING\",\"to\":\"PENDING\",\"why\":\"lease expired\"}' FROM r", 0
+};
+static const struct vc_stmt st_take = {
+    "vc_tts_take",
+    "UPDATE audio_tracks SET status = 'PROCESSING', lease_until = now() + make_interval(secs => $1::int) "
+    "WHERE id = (SELECT id FROM audio_tracks WHERE status = 'PENDING' AND cache_key IS NOT NULL "
+    "            AND text IS NOT NULL ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, cache_key, json_build_object('text', text, 'voice', voice, 'language', language, "
+    " 'model', model, 'speed', speed, 'speakers', speakers)::text", 1
 };
 static const struct vc_stmt st_track_fail = {
     "vc_tts_track_fail",
@@ -897,6 +917,23 @@ enum vc_code vc_tts_track_key(struct vc_db *db, const char *id, char key[VC_SHA2
 
 /* ---- asynchronous requests --------------------------------------------- */
 
+/* The speakers as a JSON array (new string), or NULL when there are none. */
+static char *speakers_json(const struct vc_tts_input *in)
+{
+    json_t *arr;
+    char *out;
+
+    if (in->nspeakers == 0)
+        return NULL;
+    arr = json_array();
+    for (size_t i = 0; arr != NULL && i < in->nspeakers; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s}", "name", in->speaker_name[i],
+                                             "voice", in->speaker_voice[i]));
+    out = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return out;
+}
+
 struct queue_ctx {
     const struct vc_tts_input *in;
     const char *key, *ip;
@@ -913,9 +950,14 @@ static enum vc_code queue_txn(struct vc_db *db, void *vctx, struct vc_error *err
 
     default_title(in->text, title, sizeof(title));
     {
-        const char *p[9] = { in->title ? in->title : title, in->artist, in->album, in->genre,
-                             in->text, in->voice, in->language, in->model, c->key };
+        char speed[16];
+        char *speakers = speakers_json(in);
+        const char *p[11] = { in->title ? in->title : title, in->artist, in->album, in->genre,
+                              in->text, in->voice, in->language, in->model, c->key, speed,
+                              speakers };
+        snprintf(speed, sizeof(speed), "%.2f", in->speed);
         res = vc_db_exec(db, &st_track_queue, p, err);
+        free(speakers);
     }
     if (res == NULL)
         return err->code;
@@ -952,14 +994,46 @@ enum vc_code vc_tts_enqueue(const struct vc_config *cfg, struct vc_db *db,
     return vc_db_transaction(db, queue_txn, &c, err);
 }
 
+/* Mark claimed track id FAILED with err's message. */
+static void fail_claimed(struct vc_db *db, const char *id, const struct vc_error *err)
+{
+    const char *p[2] = { id, err->message };
+    struct vc_error ignored;
+    PGresult *r = vc_db_exec(db, &st_track_fail, p, &ignored);
+
+    PQclear(r);
+    vc_log(VC_LOG_WARN, "queued track %s failed: %s", id, err->message);
+}
+
+/* Synthesise and store a track this worker has claimed. */
+static enum vc_code run_claimed(const struct vc_config *cfg, struct vc_db *db,
+                                const struct vc_tts_input *in, const char *id,
+                                struct vc_error *err)
+{
+    struct vc_tts_result res;
+    enum vc_code rc;
+
+    memset(&res, 0, sizeof(res));
+    vc_tts_cache_key(in, res.key);
+    rc = speak_stored(cfg, db, in, NULL, NULL, &res, err);
+    if (rc != VC_OK)
+        fail_claimed(db, id, err);
+    return rc;
+}
+
+static const char *lease(const struct vc_config *cfg, char buf[16])
+{
+    snprintf(buf, 16, "%d", cfg->lease_s);
+    return buf;
+}
+
 enum vc_code vc_tts_run_queued(const struct vc_config *cfg, struct vc_db *db,
                                const struct vc_tts_input *in, const char *id,
                                struct vc_error *err)
 {
-    const char *params[1] = { id };
-    struct vc_tts_result res;
+    char secs[16];
+    const char *params[2] = { id, lease(cfg, secs) };
     PGresult *r = vc_db_exec(db, &st_track_claim, params, err);
-    enum vc_code rc;
     int claimed;
 
     if (r == NULL)
@@ -968,15 +1042,60 @@ enum vc_code vc_tts_run_queued(const struct vc_config *cfg, struct vc_db *db,
     PQclear(r);
     if (!claimed)
         return VC_OK;       /* another worker has it, or it is done */
-    memset(&res, 0, sizeof(res));
-    vc_tts_cache_key(in, res.key);
-    rc = speak_stored(cfg, db, in, NULL, NULL, &res, err);
-    if (rc != VC_OK) {
-        const char *p[2] = { id, err->message };
-        struct vc_error ignored;
-        r = vc_db_exec(db, &st_track_fail, p, &ignored);
+    return run_claimed(cfg, db, in, id, err);
+}
+
+enum vc_code vc_tts_work_queue(const struct vc_config *cfg, struct vc_db *db, int *ran,
+                               struct vc_error *err)
+{
+    char secs[16], id[40], key[VC_SHA256_HEX];
+    const char *params[1] = { lease(cfg, secs) };
+    struct vc_tts_input in;
+    PGresult *r;
+    enum vc_code rc;
+    char *request;
+
+    *ran = 0;
+    r = vc_db_exec(db, &st_requeue, NULL, err);
+    if (r == NULL)
+        return err->code;
+    if (strcmp(PQcmdTuples(r), "0") != 0)
+        vc_log(VC_LOG_WARN, "%s track(s) back to PENDING after their lease ran out", PQcmdTuples(r));
+    PQclear(r);
+    r = vc_db_exec(db, &st_take, params, err);
+    if (r == NULL)
+        return err->code;
+    if (PQntuples(r) == 0) {
         PQclear(r);
-        vc_log(VC_LOG_WARN, "queued track %s failed: %s", id, err->message);
+        return VC_OK;
     }
+    snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+    snprintf(key, sizeof(key), "%s", PQgetvalue(r, 0, 1));
+    request = strdup(PQgetvalue(r, 0, 2));
+    PQclear(r);
+    *ran = 1;
+    if (request == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_log(VC_LOG_INFO, "taking queued track %s", id);
+    rc = vc_tts_input_from_json(cfg, request, strlen(request), &in, err);
+    free(request);
+    if (rc != VC_OK) {
+        fail_claimed(db, id, err);
+        return rc;
+    }
+    {
+        char now_key[VC_SHA256_HEX];
+        vc_tts_cache_key(&in, now_key);
+        if (strcmp(now_key, key) != 0) {
+            /* e.g. an alias now names another model: not this track's audio */
+            rc = vc_error_set(err, VC_ERR_CONFLICT, NULL,
+                              "the request no longer gives this track's audio");
+            fail_claimed(db, id, err);
+            vc_tts_input_free(&in);
+            return rc;
+        }
+    }
+    rc = run_claimed(cfg, db, &in, id, err);
+    vc_tts_input_free(&in);
     return rc;
 }

@@ -87,6 +87,12 @@ enum vc_code vc_tts_run_queued(const struct vc_config *cfg, struct vc_db *db,
                                const struct vc_tts_input *in, const char *id,
                                struct vc_error *err) VC_MUST_CHECK;
 
+/* The queue, for an idle worker: tracks PROCESSING past their lease go
+ * back to PENDING, then the oldest PENDING speech track is claimed and
+ * run (*ran says whether one was). Workers share it with SKIP LOCKED. */
+enum vc_code vc_tts_work_queue(const struct vc_config *cfg, struct vc_db *db, int *ran,
+                               struct vc_error *err) VC_MUST_CHECK;
+
 /* Synthesise in to WAV bytes (new buffer the caller frees), no storage:
  * the library path of `voxcat say`. */
 enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_input *in,

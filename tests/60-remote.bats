@@ -16,7 +16,7 @@ setup_file() {
         --env "ELEVENLABS_API_KEY=test-eleven-key" --env "ELEVENLABS_API_BASE=$FAKE" \
         --env "VOXCAT_ELEVENLABS_VOICES=Kore=21m00Tcm4TlvDq8ikWAM,Puck=AZnzlk1XvdvUeBnXmlld" \
         --env "VOXCAT_HTTP_TIMEOUT_MS=4000" --env "VOXCAT_CONNECT_TIMEOUT_MS=1000" \
-        --env "VOXCAT_RETRY_ATTEMPTS=3"
+        --env "VOXCAT_RETRY_ATTEMPTS=3" --env "VOXCAT_DB_TIMEOUT_MS=2000" --env "VOXCAT_LEASE_S=8"
 }
 
 teardown_file() {
@@ -207,4 +207,27 @@ stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
     curl -s "$VOXCAT_URL/status" | jq -e '.engines.gemini.available == true and .engines.gemini.calls >= 1
         and .engines.gemini.retries >= 1 and .engines.gemini.errors >= 1 and .engines.elevenlabs.calls >= 1
         and .engines.espeak.syntheses >= 0'
+}
+
+@test "a failed queued track retried with PUT PENDING is picked up and made" {
+    script '{"gemini":["server_error","server_error","server_error"]}'
+    [ "$(tts '{"text":"Retry me later","model":"gemini-flash","async":true}')" = 202 ]
+    id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
+    wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"FAILED\"'"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$VOXCAT_URL/status/$id" \
+        -H 'Content-Type: application/json' -d '{"status":"PENDING"}')
+    [ "$code" = 200 ]
+    wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"COMPLETED\" and .retry_count == 1'"
+    [ "$(http_status "$VOXCAT_URL/tts/$id.wav")" = 200 ]
+}
+
+@test "a worker killed mid-synthesis: after the lease the track goes back to PENDING and is made" {
+    script '{"gemini":[{"step":"hang","seconds":30}]}'
+    [ "$(tts '{"text":"Outlive a dead worker","model":"gemini-flash","async":true}')" = 202 ]
+    id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
+    wait_until 10 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"PROCESSING\"'"
+    for p in $(worker_pids); do kill -KILL "$p"; done
+    wait_until 30 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"COMPLETED\"'"
+    [ "$(psql_q -c "SELECT count(*) FROM audit_log WHERE resource = 'track:$id' AND detail->>'why' = 'lease expired'")" = 1 ]
+    [ "$(http_status "$VOXCAT_URL/tts/$id.wav")" = 200 ]
 }
