@@ -1,6 +1,9 @@
-// api.js - every call the admin page makes, in one place. Each function
-// resolves to parsed data or throws an ApiError whose message is the API's
-// own error.message, ready to show to a person.
+// api.js - every call the admin page makes, in one place, and the only
+// module that knows the API's shapes. Each function resolves to plain data
+// (normalised here, so a renamed field is a one-line change) or throws an
+// ApiError whose message is the API's own error.message, ready to show to
+// a person. All URLs are relative to the site root: the page sends nothing
+// to any other origin.
 
 export class ApiError extends Error {
   constructor(message, status, code, field) {
@@ -11,70 +14,126 @@ export class ApiError extends Error {
   }
 }
 
+// {"error":{"code","message","field"}} → ApiError; anything else (nginx's
+// own HTML error page, a proxy's) → the HTTP status in words.
 async function failure(res) {
   let body = null;
-  try { body = await res.json(); } catch { /* not JSON: nginx's own page */ }
+  try { body = await res.json(); } catch { /* not JSON */ }
   const e = body && body.error;
   const message = e && e.message ? e.message : `${res.status} ${res.statusText || 'error'}`;
-  return new ApiError(message, res.status, e && e.code, e && e.field);
+  const err = new ApiError(message, res.status, e && e.code, e && e.field);
+  const after = res.headers.get('Retry-After');
+  if (after) err.message += ` (retry after ${after} s)`;
+  return err;
 }
 
-async function getJSON(path) {
+async function call(path, init = {}) {
   let res;
   try {
-    res = await fetch(path, { headers: { Accept: 'application/json' } });
+    res = await fetch(path, { credentials: 'same-origin', ...init });
   } catch (err) {
     throw new ApiError(`cannot reach the server: ${err.message}`, 0);
   }
   if (!res.ok) throw await failure(res);
+  return res;
+}
+
+async function getJSON(path) {
+  const res = await call(path, { headers: { Accept: 'application/json' } });
   return res.json();
 }
 
-export function search(params) {
-  return getJSON(`/search?${new URLSearchParams(params)}`);
+const query = (params) => new URLSearchParams(params).toString();
+
+// GET /search → {total, limit, offset, has_more, items:[track + rank, headline, audio_url]}
+export async function search(params) {
+  const r = await getJSON(`/search?${query(params)}`);
+  const items = r.items ?? [];
+  const offset = Number(r.offset ?? params.offset ?? 0);
+  const total = Number(r.total ?? items.length);
+  return {
+    total,
+    offset,
+    limit: Number(r.limit ?? params.limit ?? items.length),
+    has_more: r.has_more ?? offset + items.length < total,
+    items,
+  };
 }
 
-export function facets(params) {
-  return getJSON(`/search/facets?${new URLSearchParams(params)}`);
+// GET /search/facets → {status|genre|format|decade: [{value, count}]}
+export async function facets(params) {
+  const f = await getJSON(`/search/facets?${query(params)}`);
+  const list = (x) => (Array.isArray(x) ? x : Object.entries(x ?? {}).map(([value, count]) => ({ value, count })));
+  return { status: list(f.status), genre: list(f.genre), format: list(f.format), decade: list(f.decade) };
 }
 
+// GET /search/{id} → the track
 export function track(id) {
   return getJSON(`/search/${encodeURIComponent(id)}`);
 }
 
-export function status() {
-  return getJSON('/status');
+// Where a track's audio is: the API's audio_url, else /tts/{id}.wav when
+// the track says it has audio, else nothing.
+export function audioUrl(t) {
+  if (t.audio_url) return t.audio_url;
+  if (t.audio_path || t.cache_key) return `/tts/${encodeURIComponent(t.id)}.wav`;
+  return null;
 }
 
-export function voices() { return getJSON('/tts/voices'); }
-export function languages() { return getJSON('/tts/languages'); }
-export function models() { return getJSON('/tts/models'); }
+// GET /status → the health document, as the API sends it (a "down"
+// service may send it with a 503: still the document, not an error).
+export async function status() {
+  let res;
+  try {
+    res = await fetch('/status', { headers: { Accept: 'application/json' } });
+  } catch (err) {
+    throw new ApiError(`cannot reach the server: ${err.message}`, 0);
+  }
+  if (res.ok) return res.json();
+  const body = await res.clone().json().catch(() => null);
+  if (body && typeof body.status === 'string') return body;
+  throw await failure(res);
+}
 
+const named = (x) => (typeof x === 'string' ? { name: x } : { ...x, name: x.name ?? x.code ?? x.id });
+
+// GET /tts/voices → [{name}]
+export async function voices() {
+  const v = await getJSON('/tts/voices');
+  return (v.voices ?? v).map(named);
+}
+
+// GET /tts/languages → [{name}] (name is the BCP-47 code)
+export async function languages() {
+  const l = await getJSON('/tts/languages');
+  return (l.languages ?? l).map(named);
+}
+
+// GET /tts/models → [{name, engine, available, reason}]
+export async function models() {
+  const m = await getJSON('/tts/models');
+  return (m.models ?? m).map((x) => ({ available: true, reason: null, ...named(x) }));
+}
+
+// PUT /status/{id} {"status","error_message"} → {id,status,retry_count,error_message,updated_at}
 export async function setStatus(id, status, errorMessage) {
   const body = { status };
   if (errorMessage) body.error_message = errorMessage;
-  const res = await fetch(`/status/${encodeURIComponent(id)}`, {
+  const res = await call(`/status/${encodeURIComponent(id)}`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!res.ok) throw await failure(res);
   return res.json();
 }
 
-// POST /tts: resolves to { blob, trackId, cache, degraded }.
+// POST /tts → { blob, trackId, cache, degraded }: the WAV and its headers.
 export async function speak(request) {
-  let res;
-  try {
-    res = await fetch('/tts', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'audio/wav' },
-      body: JSON.stringify(request),
-    });
-  } catch (err) {
-    throw new ApiError(`cannot reach the server: ${err.message}`, 0);
-  }
-  if (!res.ok) throw await failure(res);
+  const res = await call('/tts', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'audio/wav' },
+    body: JSON.stringify(request),
+  });
   return {
     blob: await res.blob(),
     trackId: res.headers.get('X-Track-Id'),

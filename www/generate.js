@@ -8,25 +8,37 @@ const $ = (id) => document.getElementById(id);
 let lastUrl = null;
 
 async function fillLists() {
+  const note = $('model-note');
+  note.textContent = 'Loading voices, languages and models…';
   try {
-    const [v, l, m] = await Promise.all([api.voices(), api.languages(), api.models()]);
+    const [voices, langs, models] = await Promise.all([api.voices(), api.languages(), api.models()]);
     for (const sel of [$('tts-voice'), ...document.querySelectorAll('.voice-list')]) {
-      sel.replaceChildren(...v.voices.map((x) => new Option(x.name, x.name)));
+      sel.replaceChildren(...voices.map((x) => new Option(x.name, x.name)));
     }
-    $('tts-voice').value = 'Kore';
-    $('tts-language').append(...l.languages.map((x) => new Option(x.name, x.name)));
+    if (voices.some((x) => x.name === 'Kore')) $('tts-voice').value = 'Kore';
+    $('tts-language').append(...langs.map((x) => new Option(x.name, x.name)));
     const notes = [];
-    for (const model of m.models) {
+    for (const model of models) {
       const o = new Option(model.available ? model.name : `${model.name} (unavailable)`, model.name);
       o.disabled = !model.available;
-      if (!model.available) notes.push(`${model.name}: ${model.reason}`);
+      if (!model.available) {
+        o.title = model.reason ?? 'unavailable';
+        notes.push(`${model.name}: ${model.reason ?? 'unavailable'}`);
+      }
       $('tts-model').append(o);
     }
-    $('model-note').textContent = notes.length ? `Unavailable: ${notes.join('; ')}` : '';
+    const usable = models.find((x) => x.available);
+    if (usable && $('tts-model').selectedOptions[0]?.disabled) $('tts-model').value = usable.name;
+    note.textContent = notes.length ? `Unavailable: ${notes.join('; ')}` : '';
   } catch (err) {
-    $('tts-error').textContent = err.message;
-    $('tts-error').hidden = false;
+    note.textContent = '';
+    showError(err);
   }
+}
+
+function showError(err) {
+  $('tts-error').textContent = err.message;
+  $('tts-error').hidden = false;
 }
 
 function request() {
@@ -47,6 +59,7 @@ async function submit(e) {
   e.preventDefault();
   const button = $('tts-submit');
   button.disabled = true;
+  $('tts-form').setAttribute('aria-busy', 'true');
   $('tts-error').hidden = true;
   $('tts-status').textContent = 'Speaking…';
   $('tts-track').replaceChildren();
@@ -56,6 +69,7 @@ async function submit(e) {
     lastUrl = URL.createObjectURL(out.blob);
     const audio = $('tts-audio');
     audio.src = lastUrl;
+    audio.hidden = false;
     audio.play().catch(() => { /* autoplay may be refused: the controls are there */ });
     $('tts-status').textContent = `Done — X-Cache: ${out.cache ?? '?'}`
       + (out.degraded ? ' (database unavailable: not recorded)' : '');
@@ -66,16 +80,16 @@ async function submit(e) {
       a.className = 'secondary';
       a.id = 'tts-track-link';
       a.dataset.id = t.id;
-      a.textContent = `Track ${t.id}: “${t.title}” (${t.status}, ${t.duration} s)`;
+      a.textContent = `Open the new track: “${t.title ?? '(untitled)'}” (${t.status}, ${t.duration ?? '?'} s) — ${t.id}`;
       a.addEventListener('click', () => openTrack(t.id, () => {}));
       $('tts-track').append(a);
     }
   } catch (err) {
     $('tts-status').textContent = '';
-    $('tts-error').textContent = err.message;
-    $('tts-error').hidden = false;
+    showError(err);
   } finally {
     button.disabled = false;
+    $('tts-form').removeAttribute('aria-busy');
   }
 }
 
