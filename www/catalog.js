@@ -19,6 +19,13 @@ export function highlight(text) {
   return div.innerHTML.replaceAll('&lt;b&gt;', '<b>').replaceAll('&lt;/b&gt;', '</b>');
 }
 
+// The row's text: the API's headline, or the same fields joined when a
+// track comes without one.
+function headline(t) {
+  if (t.headline) return highlight(t.headline);
+  return highlight([t.title || '(untitled)', t.artist, t.album, t.genre].filter(Boolean).join(' — '));
+}
+
 function formParams() {
   const p = {};
   for (const f of FIELDS) {
@@ -51,6 +58,10 @@ function renderFacets(f) {
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = `${value} (${count})`;
+      const active = name === 'decade'
+        ? $('year_from').value === String(parseInt(value, 10)) && $('year_to').value === String(parseInt(value, 10) + 9)
+        : $(name).value === String(value);
+      b.setAttribute('aria-pressed', String(active));
       b.addEventListener('click', () => {
         if (name === 'decade') {
           const y = parseInt(value, 10);
@@ -79,7 +90,7 @@ function renderResults(r) {
     const tr = document.createElement('tr');
     tr.tabIndex = 0;
     tr.dataset.id = t.id;
-    tr.innerHTML = `<td class="headline">${highlight(t.headline)}</td><td></td><td></td>`
+    tr.innerHTML = `<td class="headline">${headline(t)}</td><td></td><td></td>`
       + '<td><span class="status"></span></td><td></td>';
     tr.cells[1].textContent = t.year ?? '';
     tr.cells[2].textContent = duration(t.duration);
@@ -89,7 +100,11 @@ function renderResults(r) {
     tr.cells[4].textContent = t.format ?? '';
     const open = () => openTrack(t.id, () => run(false));
     tr.addEventListener('click', open);
-    tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
+    // preventDefault: the key must not go on to press the dialog's
+    // first button, which has the focus by then.
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); }
+    });
     tbody.append(tr);
   }
   const first = r.total === 0 ? 0 : r.offset + 1;
@@ -141,8 +156,14 @@ export function initCatalog() {
   });
   for (const f of ['status', 'sort', 'order']) $(f).addEventListener('change', () => { offset = 0; run(true); });
   for (const f of ['genre', 'format', 'year_from', 'year_to']) $(f).addEventListener('change', () => { offset = 0; run(true); });
+  $('search-form').addEventListener('reset', () => {
+    // After the form has cleared its fields.
+    setTimeout(() => { offset = 0; run(true); $('q').focus(); });
+  });
   $('prev').addEventListener('click', () => { offset = Math.max(0, offset - LIMIT); run(true); });
   $('next').addEventListener('click', () => { offset += LIMIT; run(true); });
+  // Back/Forward, and tab links (a fragment change is a history entry
+  // too): the form follows the URL, and the rows are fetched fresh.
   window.addEventListener('popstate', () => { fillForm(new URLSearchParams(location.search)); run(false); });
   run(false);
 }
