@@ -2,18 +2,25 @@
 import { initCatalog } from './catalog.js';
 import { initGenerate } from './generate.js';
 import { initHealth } from './health.js';
+import { initTrack } from './track.js';
 
-function showTab() {
-  const name = (location.hash || '#catalog').slice(1);
+const TABS = ['catalog', 'generate', 'health'];
+
+function showTab(moveFocus) {
+  const asked = location.hash.slice(1);
+  const name = TABS.includes(asked) ? asked : 'catalog';
   for (const s of document.querySelectorAll('section.tab')) s.hidden = s.id !== name;
   for (const a of document.querySelectorAll('header nav a')) {
     if (a.dataset.tab === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  // A keyboard or screen-reader user lands on the section they chose.
+  if (moveFocus) document.getElementById(`${name}-title`)?.focus();
 }
 
-window.addEventListener('hashchange', showTab);
-showTab();
+window.addEventListener('hashchange', () => showTab(true));
+showTab(false);
+initTrack();
 initCatalog();
 initGenerate();
 initHealth();

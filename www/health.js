@@ -1,12 +1,22 @@
 // health.js - the health panel and the header badge, from GET /status,
-// refreshed every few seconds.
+// refreshed every 5 seconds.
 import * as api from './api.js';
 
 const $ = (id) => document.getElementById(id);
+const EVERY_MS = 5000;
 
-function card(title, rows) {
-  const div = document.createElement('div');
+function value(v) {
+  if (v == null || v === '') return '—';
+  if (v === true) return 'yes';
+  if (v === false) return 'no';
+  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${value(x)}`).join(', ');
+  return String(v);
+}
+
+function card(title, rows, extra) {
+  const div = document.createElement('section');
   div.className = 'card';
+  div.dataset.card = title.toLowerCase();
   const h = document.createElement('h3');
   h.textContent = title;
   const dl = document.createElement('dl');
@@ -14,38 +24,87 @@ function card(title, rows) {
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
-    dd.textContent = v;
+    if (v instanceof Node) dd.append(v);
+    else dd.textContent = value(v);
     dl.append(dt, dd);
   }
   div.append(h, dl);
+  if (extra) div.append(extra);
   return div;
+}
+
+// The fields a card names first, then whatever else the API sends.
+function rows(obj, first = [], skip = []) {
+  const o = obj ?? {};
+  return [...first.filter((k) => k in o), ...Object.keys(o).filter((k) => !first.includes(k) && !skip.includes(k))]
+    .map((k) => [k.replaceAll('_', ' '), o[k]]);
+}
+
+// One engine: whether it can speak (and why not), then its counters.
+function engineRow(name, e) {
+  const frag = document.createDocumentFragment();
+  const state = document.createElement('span');
+  state.textContent = e.available ? 'available' : `unavailable: ${e.reason ?? 'no reason given'}`;
+  state.className = e.available ? 'ok' : 'warn';
+  const counters = Object.entries(e).filter(([k]) => !['available', 'reason'].includes(k));
+  frag.append(state);
+  if (counters.length) {
+    const small = document.createElement('small');
+    small.className = 'note counters';
+    small.textContent = counters.map(([k, v]) => `${k} ${value(v)}`).join(' · ');
+    frag.append(small);
+  }
+  return [name, frag];
+}
+
+function workerTable(list) {
+  if (!Array.isArray(list) || !list.length) return null;
+  const table = document.createElement('table');
+  table.className = 'compact';
+  table.innerHTML = '<caption>Workers</caption><thead><tr><th scope="col">pid</th><th scope="col">state</th><th scope="col">requests</th></tr></thead><tbody></tbody>';
+  for (const w of list) {
+    const tr = table.tBodies[0].insertRow();
+    for (const v of [w.pid, w.state, w.requests]) tr.insertCell().textContent = value(v);
+  }
+  return table;
 }
 
 async function refresh() {
   const badge = $('health-badge');
+  const panel = $('health-panel');
+  if (!panel.childElementCount) panel.textContent = 'Loading…';
   try {
     const s = await api.status();
     badge.textContent = `${s.status} · v${s.version}`;
     badge.className = `badge ${s.status}`;
+    badge.setAttribute('aria-label', `Service health: ${s.status}, version ${s.version}`);
     $('health-error').hidden = true;
-    const engines = Object.entries(s.engines).map(([k, v]) => [k, v.available ? 'available' : `unavailable: ${v.reason}`]);
-    $('health-panel').replaceChildren(
-      Object.assign(document.createElement('div'), { className: 'cards' }),
+    const db = s.db ?? {};
+    const cards = document.createElement('div');
+    cards.className = 'cards';
+    cards.append(
+      card('Service', [['status', s.status], ['version', s.version], ['uptime', `${s.uptime_s} s`],
+        ['answered by pid', s.pid]]),
+      card('Database', db.reachable
+        ? rows(db, ['reachable', 'latency_ms'])
+        : [['reachable', false], ['error', db.error ?? 'unreachable'], ...rows(db, [], ['reachable', 'error'])]),
+      card('Engines', Object.entries(s.engines ?? {}).map(([k, v]) => engineRow(k, v))),
+      card('Workers', rows(s.workers, ['configured', 'alive', 'busy', 'idle', 'crashes'], ['list']),
+        workerTable(s.workers?.list)),
+      card('Requests', [['total', s.requests?.total], ...rows(s.requests?.by_class)]),
+      card('Cache', rows(s.cache)),
     );
-    $('health-panel').firstChild.append(
-      card('Service', [['status', s.status], ['version', s.version], ['uptime', `${s.uptime_s} s`]]),
-      card('Database', s.db.reachable
-        ? [['reachable', 'yes'], ['latency', `${s.db.latency_ms} ms`]]
-        : [['reachable', 'no'], ['error', s.db.error]]),
-      card('Engines', engines),
-      card('Workers', [['configured', s.workers.configured], ['alive', s.workers.alive],
-        ['busy', s.workers.busy], ['crashes', s.workers.crashes]]),
-      card('Requests', [['total', s.requests.total], ...Object.entries(s.requests.by_class)]),
-      card('Cache', Object.entries(s.cache)),
-    );
+    if (s.queue) {
+      const q = rows(s.queue);
+      cards.append(card('Queue', q.length ? q : [['counts', db.reachable ? 'none' : 'unknown while the database is unreachable']]));
+    }
+    panel.replaceChildren(cards);
+    panel.dataset.status = s.status;
+    $('health-updated').textContent = `updated ${new Date().toLocaleTimeString()}, every ${EVERY_MS / 1000} s`;
   } catch (err) {
     badge.textContent = 'down';
     badge.className = 'badge down';
+    badge.setAttribute('aria-label', `Service health: down (${err.message})`);
     $('health-error').textContent = err.message;
     $('health-error').hidden = false;
   }
@@ -53,5 +112,5 @@ async function refresh() {
 
 export function initHealth() {
   refresh();
-  setInterval(refresh, 5000);
+  setInterval(refresh, EVERY_MS);
 }
