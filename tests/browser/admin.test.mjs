@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -14,26 +15,40 @@ const shots = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts', '
 const sql = (q) => execFileSync('psql', ['-XAtqc', q], { encoding: 'utf8' }).trim();
 const fixtureId = (n) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-let browser;
+let context;
 let page;
+let profile;
 const consoleErrors = [];
 
 before(async () => {
   assert.ok(base, 'VOXCAT_URL is set');
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
+  // A fresh, empty profile (--user-data-dir) for every run.
+  profile = mkdtempSync(join(tmpdir(), 'voxcat-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--autoplay-policy=no-user-gesture-required'],
-    // playwright gives every launch a new, empty profile directory.
+    viewport: { width: 1200, height: 900 },
   });
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page = context.pages()[0] ?? await context.newPage();
   page.on('pageerror', (e) => consoleErrors.push(e.message));
+  // The page's own files all load (relative paths under /admin/).
+  page.on('response', (r) => {
+    if (r.status() >= 400 && new URL(r.url()).pathname.startsWith('/admin/')) consoleErrors.push(`${r.status()} ${r.url()}`);
+  });
+  // Nothing the page loads may come from anywhere but the stack.
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !/^(blob|data):/.test(r.url())) consoleErrors.push(`off-site request ${r.url()}`);
+  });
 });
 
-after(async () => { await browser?.close(); });
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
 
 const summary = () => page.locator('#results-summary');
 
@@ -75,6 +90,41 @@ test('facet counts are shown beside the filters', async () => {
   await page.locator('#facets button', { hasText: `rock (${rock})` }).waitFor();
 });
 
+test('choosing a facet filters, and Clear resets every filter', async () => {
+  await page.locator('#facets button', { hasText: /^flac \(/ }).click();
+  const flac = sql("SELECT count(*) FROM audio_tracks WHERE format = 'flac'");
+  await summary().filter({ hasText: new RegExp(`^${flac} tracks`) }).waitFor();
+  assert.equal(await page.inputValue('#format'), 'flac');
+  assert.match(page.url(), /format=flac/);
+  await page.locator('#facets button[aria-pressed="true"]', { hasText: /^flac/ }).waitFor();
+  await page.click('#clear');
+  await summary().filter({ hasText: '40 tracks' }).waitFor();
+  assert.equal(await page.inputValue('#format'), '');
+  assert.doesNotMatch(page.url(), /format=/);
+});
+
+test('markup in a track is shown as text: only <b> is let through from the headline', async () => {
+  const title = 'Zyx <img src=x onerror="window.pwned=1"> <b>bold</b> & co';
+  const res = await fetch(`${base}/tts`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ text: 'markup test', title }),
+  });
+  assert.ok(res.ok, `POST /tts ${res.status}`);
+  await page.fill('#q', 'zyx');
+  await summary().filter({ hasText: /^1 track/ }).waitFor();
+  const cell = page.locator('#results tbody tr').first().locator('td.headline');
+  assert.equal(await cell.locator('img').count(), 0);
+  // ts_headline marks matches with the same <b></b> a title may hold, so
+  // a literal <b> in a title shows bold: harmless, and all the page can
+  // tell apart. Everything else is text.
+  assert.match(await cell.textContent(), /Zyx <img src=x onerror="window.pwned=1"> bold & co/);
+  assert.equal(await cell.locator('b').first().textContent(), 'Zyx');
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await page.fill('#q', '');
+  await summary().filter({ hasText: /^41 tracks/ }).waitFor();
+});
+
 test('generating speech plays audio and adds a track', async () => {
   const before = Number(sql('SELECT count(*) FROM audio_tracks'));
   await page.goto(`${base}/admin/#generate`);
@@ -93,6 +143,8 @@ test('generating speech plays audio and adds a track', async () => {
   assert.ok(audio.duration > 0.5, `duration ${audio.duration}`);
   await page.locator('#tts-track-link').waitFor();
   assert.equal(Number(sql('SELECT count(*) FROM audio_tracks')), before + 1);
+  const id = await page.locator('#tts-track-link').getAttribute('data-id');
+  assert.equal(sql(`SELECT voice || ' ' || model || ' ' || status FROM audio_tracks WHERE id = '${id}'`), 'Kore espeak COMPLETED');
   await page.screenshot({ path: join(shots, 'generate.png'), fullPage: true });
 });
 
@@ -120,6 +172,53 @@ test('a status transition changes the status shown and in the database', async (
   await page.keyboard.press('Escape');
 });
 
+test('a failed track shows why and its retries, and Retry puts it back to pending', async () => {
+  const id = fixtureId(14);
+  await page.goto(`${base}/admin/?q=%22failed+once%22#catalog`);
+  await summary().filter({ hasText: /^1 track/ }).waitFor();
+  // Keyboard only: the row takes focus and Enter opens it.
+  await page.locator('#results tbody tr').first().focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#track-status', { hasText: 'FAILED' }).waitFor();
+  assert.equal(await page.locator('#track-failure-message').textContent(), 'Failed: decoder failed');
+  assert.match(await page.locator('#track-retries').textContent(), /retried 0 times/);
+  await page.screenshot({ path: join(shots, 'track-failed.png') });
+  await page.locator('#track-actions button[data-to="PENDING"]').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#track-status', { hasText: 'PENDING' }).waitFor();
+  assert.equal(await page.locator('#track-fields dd[data-field="retry_count"]').textContent(), '1');
+  assert.equal(sql(`SELECT status || ' ' || retry_count FROM audio_tracks WHERE id = '${id}'`), 'PENDING 1');
+  await page.keyboard.press('Escape');
+  await page.locator('#track[open]').waitFor({ state: 'detached' });
+});
+
+test('marking a processing track failed stores the reason typed', async () => {
+  const id = fixtureId(13);
+  await page.goto(`${base}/admin/?status=PROCESSING#catalog`);
+  await page.locator(`#results tbody tr[data-id="${id}"]`).click();
+  await page.locator('#track-status', { hasText: 'PROCESSING' }).waitFor();
+  await page.fill('#track-fail-reason', 'operator says: bad master');
+  await page.click('#track-actions button[data-to="FAILED"]');
+  await page.locator('#track-status', { hasText: 'FAILED' }).waitFor();
+  await page.locator('#track-failure-message', { hasText: 'bad master' }).waitFor();
+  assert.equal(sql(`SELECT status || ' ' || error_message FROM audio_tracks WHERE id = '${id}'`),
+    'FAILED operator says: bad master');
+  await page.keyboard.press('Escape');
+});
+
+test('a refused transition (409) is shown as text and changes nothing', async () => {
+  const id = fixtureId(15);   // FAILED with retry_count 3: at VOXCAT_MAX_RETRIES
+  await page.goto(`${base}/admin/?q=%22failed+thrice%22#catalog`);
+  await summary().filter({ hasText: /^1 track/ }).waitFor();
+  await page.locator('#results tbody tr').first().click();
+  await page.locator('#track-status', { hasText: 'FAILED' }).waitFor();
+  await page.click('#track-actions button[data-to="PENDING"]');
+  await page.locator('#track-error', { hasText: 'retry limit reached' }).waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#track-status').textContent(), 'FAILED');
+  assert.equal(sql(`SELECT status || ' ' || retry_count FROM audio_tracks WHERE id = '${id}'`), 'FAILED 3');
+  await page.keyboard.press('Escape');
+});
+
 test('an API error is shown to the person as text', async () => {
   await page.goto(`${base}/admin/#generate`);
   await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
@@ -128,6 +227,7 @@ test('an API error is shown to the person as text', async () => {
   const err = page.locator('#tts-error');
   await err.waitFor({ state: 'visible' });
   assert.match(await err.textContent(), /over the limit of 5000/);
+  await page.screenshot({ path: join(shots, 'error.png') });
   await page.goto(`${base}/admin/?year_from=1700#catalog`);
   await page.locator('#search-error', { hasText: 'year_from' }).waitFor({ state: 'visible' });
 });
@@ -135,7 +235,17 @@ test('an API error is shown to the person as text', async () => {
 test('the health panel shows the pool and the database', async () => {
   await page.goto(`${base}/admin/#health`);
   await page.locator('#health-panel .card h3', { hasText: 'Workers' }).waitFor();
-  assert.match(await page.locator('#health-panel').textContent(), /reachable\s*yes/);
+  const panel = page.locator('#health-panel');
+  assert.equal(await panel.getAttribute('data-status'), 'ok');
+  assert.match(await panel.locator('[data-card="database"]').textContent(), /reachable\s*yes/);
+  assert.match(await panel.locator('[data-card="engines"]').textContent(), /espeak\s*available/);
+  assert.match(await panel.locator('[data-card="engines"]').textContent(), /gemini\s*unavailable: GEMINI_API_KEY/);
+  assert.match(await panel.locator('[data-card="workers"]').textContent(), /alive\s*2/);
+  // Refreshed every 5 s: the request counter moves without a reload.
+  const total = async () => Number((await panel.locator('[data-card="requests"] dd').first().textContent()));
+  const first = await total();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-card="requests"] dd').textContent) > n,
+    first, { timeout: 12000 });
   await page.screenshot({ path: join(shots, 'health.png'), fullPage: true });
 });
 
@@ -145,5 +255,27 @@ test('a narrow screen still shows the results', async () => {
   await summary().filter({ hasText: /^\d+ tracks/ }).waitFor();
   assert.ok(await page.locator('#results tbody tr').first().isVisible());
   await page.screenshot({ path: join(shots, 'narrow.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+});
+
+// Last: it stops PostgreSQL (run.sh passes the stack's directory).
+test('PostgreSQL stopped: the page says so in words, and speech still plays', { skip: !process.env.VOXCAT_STACK_DIR && 'VOXCAT_STACK_DIR not set' }, async () => {
+  const stack = join(dirname(fileURLToPath(import.meta.url)), '..', 'stack');
+  execFileSync(stack, ['pg-stop', process.env.VOXCAT_STACK_DIR], { stdio: 'ignore' });
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await page.goto(`${base}/admin/?q=midnight#catalog`);
+  await page.locator('#search-error', { hasText: 'database unavailable' }).waitFor({ state: 'visible' });
+  await page.locator('#health-badge.degraded').waitFor();
+  await page.goto(`${base}/admin/#generate`);
+  await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
+  await page.fill('#tts-text', 'Still speaking without the database');
+  await page.click('#tts-submit');
+  await page.locator('#tts-status', { hasText: 'database unavailable: not recorded' }).waitFor();
+  assert.equal(await page.locator('#tts-error').isHidden(), true);
+  assert.match(await page.locator('#tts-audio').getAttribute('src'), /^blob:/);
+  await page.goto(`${base}/admin/#health`);
+  await page.locator('#health-panel[data-status="degraded"]').waitFor();
+  assert.match(await page.locator('[data-card="database"]').textContent(), /reachable\s*no/);
+  await page.screenshot({ path: join(shots, 'degraded.png'), fullPage: true });
   assert.deepEqual(consoleErrors, []);
 });

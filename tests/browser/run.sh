@@ -2,24 +2,45 @@
 # tests/browser/run.sh - the admin page test: installs Chromium and
 # playwright-core if missing, boots a private stack with the fixture
 # catalog, runs admin.test.mjs with TAP output, and always stops the stack.
-set -euo pipefail
+# Every way of failing ends in a "not ok" line, so tests/run counts it.
+set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 
-if ! command -v chromium >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+bail() { echo "not ok 1 browser: $*"; exit 1; }
+
+if [ ! -x /usr/bin/chromium ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } ||
+        bail "could not install chromium with apt-get"
 fi
 if [ ! -d "$here/node_modules/playwright-core" ]; then
-    (cd "$here" && npm ci --no-audit --no-fund --silent >/dev/null 2>&1 || npm install --no-audit --no-fund --silent >/dev/null)
+    (cd "$here" && { npm ci --no-audit --no-fund --silent >/dev/null 2>&1 ||
+        npm install --no-audit --no-fund --silent >/dev/null 2>&1; }) ||
+        bail "could not install playwright-core with npm"
 fi
 
 dir=$(mktemp -d /tmp/vxbrowser.XXXXXX)
 trap '"$src/tests/stack" down "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-"$src/tests/stack" up "$dir" >/dev/null 3>&-
+"$src/tests/stack" up "$dir" >"$dir.up.log" 2>&1 3>&- ||
+    { sed 's/^/# /' "$dir.up.log"; rm -f "$dir.up.log"; bail "the stack did not come up"; }
+rm -f "$dir.up.log"
 set -a
+# shellcheck disable=SC1091
 . "$dir/env"
 set +a
-"${VOXCAT_BIN_DIR:-$src/fcgi}/voxcat" import "$src/tests/fixtures/catalog-small.jsonl" >/dev/null
-cd "$here"
-# TAP of the top-level tests only, for tests/run's closing count.
-node --test --test-reporter=tap admin.test.mjs | sed -n 's/^\(not ok\|ok\) \([0-9]*\) - /\1 \2 browser: /p; /^# /p; /^  ---/,/^  \.\.\./p'
+"${VOXCAT_BIN_DIR:-$src/fcgi}/voxcat" import "$src/tests/fixtures/catalog-small.jsonl" >/dev/null ||
+    bail "importing tests/fixtures/catalog-small.jsonl failed"
+export VOXCAT_STACK_DIR=$dir
+cd "$here" || exit 1
+# TAP of the top-level tests (prefixed "browser:"), their diagnostics and
+# the summary; a node that dies without a result is a "not ok" too.
+node --test --test-reporter=tap admin.test.mjs |
+    sed -n 's/^\(not ok\|ok\) \([0-9]*\) - /\1 \2 browser: /p; /^# /p; /^  ---/,/^  \.\.\./p' |
+    tee "$dir/tap"
+rc=$?
+if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$dir/tap"; then
+    echo "not ok 99 browser: node --test exited with status $rc and no failing test"
+fi
+exit "$rc"
