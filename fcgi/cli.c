@@ -156,6 +156,7 @@ static int cmd_import(struct vc_config *cfg, int argc, char **argv)
 
 static int cmd_export(struct vc_config *cfg, int argc, char **argv)
 {
+    struct vc_actor who = { "cli", NULL };
     struct vc_error err;
     struct vc_db *db;
     long count = 0;
@@ -168,7 +169,7 @@ static int cmd_export(struct vc_config *cfg, int argc, char **argv)
     }
     vc_error_clear(&err);
     db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
-    if (db == NULL || vc_catalog_export(db, stdout, &count, &err) != VC_OK
+    if (db == NULL || vc_catalog_export(db, stdout, &who, &count, &err) != VC_OK
         || fflush(stdout) != 0) {
         fprintf(stderr, "voxcat export: %s\n", db ? err.message : "out of memory");
         rc = 1;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,9 @@ static const struct vc_stmt st_move = {
     "                      ELSE error_message END, "
     " retry_count = retry_count + $4::int, "
     " lease_until = CASE WHEN $2 = 'PROCESSING' THEN now() + interval '5 minutes' END "
-    "WHERE id = $1", 4
+    "WHERE id = $1 "
+    "RETURNING jsonb_build_object('id', id, 'status', status, 'retry_count', retry_count, "
+    "'error_message', error_message, 'updated_at', updated_at)::text", 4
 };
 static const struct vc_stmt st_audit = {
     "vc_catalog_audit",
@@ -136,6 +139,7 @@ struct move_ctx {
     const char *id, *to, *error_message;
     int max_retries;
     const struct vc_actor *who;
+    json_t *result;         /* out: the new status JSON (new reference) */
 };
 
 static enum vc_code audit(struct vc_db *db, const char *action, const char *resource,
@@ -176,14 +180,19 @@ static enum vc_code move_txn(struct vc_db *db, void *vctx, struct vc_error *err)
     is_retry = strcmp(from, "FAILED") == 0;
     if (is_retry && retries >= c->max_retries)
         return vc_error_set(err, VC_ERR_CONFLICT, "status",
-                            "retry limit reached (%d of %d)", retries, c->max_retries);
+                            "a FAILED track cannot become PENDING again: retry limit reached "
+                            "(%d of %d)", retries, c->max_retries);
     {
         const char *p[4] = { c->id, c->to, c->error_message, is_retry ? "1" : "0" };
         res = vc_db_exec(db, &st_move, p, err);
     }
     if (res == NULL)
         return err->code;
+    /* The row as this transaction left it, not as a later reader finds it. */
+    c->result = vc_db_json(res, err);
     PQclear(res);
+    if (c->result == NULL)
+        return err->code;
     snprintf(resource, sizeof(resource), "track:%s", c->id);
     snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"}", from, c->to);
     rc = audit(db, "track.status", resource, c->who, c->to, detail, err);
@@ -195,7 +204,7 @@ json_t *vc_catalog_transition(struct vc_db *db, const char *id, const char *to,
                               const struct vc_actor *who, struct vc_error *err)
 {
     static const char *const statuses[] = { "PENDING", "PROCESSING", "COMPLETED", "FAILED" };
-    struct move_ctx c = { id, to, error_message, max_retries, who };
+    struct move_ctx c = { id, to, error_message, max_retries, who, NULL };
     int known = 0;
 
     if (!vc_uuid_valid(id)) {
@@ -215,16 +224,23 @@ json_t *vc_catalog_transition(struct vc_db *db, const char *id, const char *to,
                      "error_message must be valid UTF-8 of at most 2000 bytes");
         return NULL;
     }
-    if (vc_db_transaction(db, move_txn, &c, err) != VC_OK)
+    if (vc_db_transaction(db, move_txn, &c, err) != VC_OK) {
+        json_decref(c.result);
         return NULL;
-    return vc_catalog_status(db, id, err);
+    }
+    return c.result;
 }
 
-/* ---- import ------------------------------------------------------------ */
+/* ---- import and export --------------------------------------------------- */
 
-enum ftype { F_TEXT, F_INT, F_NUM, F_UUID, F_STATUS, F_TIME };
+enum ftype { F_TEXT, F_INT, F_NUM, F_UUID, F_STATUS, F_TIME, F_ARRAY };
 
-/* The columns import takes, in COPY order, with their checks. */
+/* The columns import takes and export writes, in COPY order, with their
+ * checks (min/max: the range of a number, the element count of an array).
+ * One list, so the two cannot drift apart. Left out on purpose:
+ * search_vector (the trigger's) and lease_until (no worker holds a lease
+ * on an imported track). tests/40-catalog.bats fails when audio_tracks
+ * grows a column that is not here. */
 static const struct field {
     const char *name;
     enum ftype type;
@@ -254,6 +270,8 @@ static const struct field {
     { "cache_key", F_TEXT, 0, 0, 64 },
     { "created_at", F_TIME, 0, 0, 40 },
     { "updated_at", F_TIME, 0, 0, 40 },
+    { "speed", F_NUM, 0.5, 2.0, 0 },        /* as POST /tts takes it */
+    { "speakers", F_ARRAY, 0, 2, 2000 },
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -301,12 +319,14 @@ static int put_escaped(char **buf, size_t *len, size_t *cap, const char *s)
     return 0;
 }
 
-/* Check one parsed line and append its COPY row to buf. */
+/* Check one parsed line and append its COPY row (the line number, then
+ * the fields) to buf. */
 static enum vc_code line_to_row(json_t *obj, long lineno, char **buf, size_t *len,
                                 size_t *cap, struct vc_error *err)
 {
     const char *key;
     json_t *v;
+    char num[64];
 
     if (!json_is_object(obj))
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL,
@@ -319,13 +339,17 @@ static enum vc_code line_to_row(json_t *obj, long lineno, char **buf, size_t *le
             return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, key, "line %ld: %.40s: unknown field",
                                 lineno, key);
     }
+    snprintf(num, sizeof(num), "%ld", lineno);
+    if (put_raw(buf, len, cap, num) != 0)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
     for (size_t i = 0; i < NFIELDS; i++) {
         const struct field *f = &fields[i];
-        char num[64];
         const char *text = NULL;
+        char *dumped = NULL;
+        int failed;
 
         v = json_object_get(obj, f->name);
-        if (i > 0 && put_raw(buf, len, cap, "\t") != 0)
+        if (put_raw(buf, len, cap, "\t") != 0)
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         if (v == NULL || json_is_null(v)) {
             if (f->type == F_STATUS)
@@ -334,10 +358,8 @@ static enum vc_code line_to_row(json_t *obj, long lineno, char **buf, size_t *le
                 text = "0";
             else if (strcmp(f->name, "title") == 0)
                 text = "";
-            else if (strcmp(f->name, "id") == 0 || f->type == F_TIME) {
-                /* Let PostgreSQL fill them in: see the COPY column list. */
-                text = NULL;
-            }
+            /* Anything else stays NULL; the INSERT fills in a missing id
+             * and timestamps (see import_sql). */
             if (text == NULL) {
                 if (put_raw(buf, len, cap, "\\N") != 0)
                     return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
@@ -359,9 +381,25 @@ static enum vc_code line_to_row(json_t *obj, long lineno, char **buf, size_t *le
                                     "line %ld: %s: expected a number", lineno, f->name);
             if (!(json_number_value(v) >= f->min) || json_number_value(v) > f->max)
                 return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
-                                    "line %ld: %s: out of range", lineno, f->name);
+                                    "line %ld: %s: out of range (%g to %g)", lineno, f->name,
+                                    f->min, f->max);
             snprintf(num, sizeof(num), "%.17g", json_number_value(v));
             text = num;
+        } else if (f->type == F_ARRAY) {
+            if (!json_is_array(v) || json_array_size(v) > (size_t)f->max)
+                return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                                    "line %ld: %s: expected an array of at most %.0f entries",
+                                    lineno, f->name, f->max);
+            dumped = json_dumps(v, JSON_COMPACT);
+            if (dumped == NULL)
+                return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+            if (strlen(dumped) > f->maxlen) {
+                free(dumped);
+                return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                                    "line %ld: %s: longer than %zu bytes", lineno, f->name,
+                                    f->maxlen);
+            }
+            text = dumped;
         } else {
             if (!json_is_string(v))
                 return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
@@ -378,7 +416,9 @@ static enum vc_code line_to_row(json_t *obj, long lineno, char **buf, size_t *le
                 return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
                                     "line %ld: status: unknown status \"%.20s\"", lineno, text);
         }
-        if (put_escaped(buf, len, cap, text) != 0)
+        failed = put_escaped(buf, len, cap, text) != 0;
+        free(dumped);
+        if (failed)
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
     }
     if (put_raw(buf, len, cap, "\n") != 0)
@@ -386,27 +426,79 @@ static enum vc_code line_to_row(json_t *obj, long lineno, char **buf, size_t *le
     return VC_OK;
 }
 
-/* COPY cannot default a NULL: the rows land in a temporary table without
- * constraints, and the INSERT that moves them fills in ids and timestamps
- * a line left out (and meets the real table's constraints). */
-static const char import_prepare[] =
-    "CREATE TEMP TABLE vc_import ON COMMIT DROP AS SELECT id, status, title, artist, album, "
-    "genre, year, duration, channels, sample_rate, bitrate, format, audio_path, "
-    "thumbnail_path, error_message, retry_count, text, voice, language, model, cache_key, "
-    "created_at, updated_at FROM audio_tracks WITH NO DATA";
-static const char import_copy[] =
-    "COPY vc_import (id, status, title, artist, album, genre, year, duration, channels, "
-    "sample_rate, bitrate, format, audio_path, thumbnail_path, error_message, retry_count, "
-    "text, voice, language, model, cache_key, created_at, updated_at) FROM STDIN";
-static const char import_insert[] =
-    "INSERT INTO audio_tracks (id, status, title, artist, album, genre, year, duration, "
-    "channels, sample_rate, bitrate, format, audio_path, thumbnail_path, error_message, "
-    "retry_count, text, voice, language, model, cache_key, created_at, updated_at) "
-    "SELECT coalesce(id, gen_random_uuid()), status, title, artist, album, genre, year, "
-    "duration, channels, sample_rate, bitrate, format, audio_path, thumbnail_path, "
-    "error_message, retry_count, text, voice, language, model, cache_key, "
-    "coalesce(created_at, now()), coalesce(updated_at, coalesce(created_at, now())) "
-    "FROM vc_import ORDER BY ctid";
+/* Append printf output to buf of size cap; -1 when it does not fit. */
+static int appendf(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int appendf(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf + used, cap - used, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= cap - used ? -1 : 0;
+}
+
+/* The import statements, built once from fields[] (fixed names only).
+ * COPY cannot default a NULL: the rows land in a temporary table without
+ * constraints, with their line numbers, and the INSERT that moves them
+ * fills in ids and timestamps a line left out (and meets the real table's
+ * constraints). An imported PROCESSING track gets a lease that has already
+ * run out, so the speech queue takes it back. */
+struct import_sql {
+    char prepare[2048], copy[1024], insert[2048];
+};
+
+static int import_sql(struct import_sql *q)
+{
+    int bad = 0;
+
+    q->prepare[0] = q->copy[0] = q->insert[0] = '\0';
+    bad |= appendf(q->prepare, sizeof(q->prepare),
+                   "CREATE TEMP TABLE vc_import ON COMMIT DROP AS SELECT 0::bigint AS line");
+    bad |= appendf(q->copy, sizeof(q->copy), "COPY vc_import (line");
+    bad |= appendf(q->insert, sizeof(q->insert), "INSERT INTO audio_tracks (lease_until");
+    for (size_t i = 0; i < NFIELDS; i++) {
+        bad |= appendf(q->prepare, sizeof(q->prepare), ", %s", fields[i].name);
+        bad |= appendf(q->copy, sizeof(q->copy), ", %s", fields[i].name);
+        bad |= appendf(q->insert, sizeof(q->insert), ", %s", fields[i].name);
+    }
+    bad |= appendf(q->prepare, sizeof(q->prepare), " FROM audio_tracks WITH NO DATA");
+    bad |= appendf(q->copy, sizeof(q->copy), ") FROM STDIN");
+    bad |= appendf(q->insert, sizeof(q->insert),
+                   ") SELECT CASE WHEN status = 'PROCESSING' THEN now() END");
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const char *name = fields[i].name;
+        if (strcmp(name, "id") == 0)
+            bad |= appendf(q->insert, sizeof(q->insert), ", coalesce(id, gen_random_uuid())");
+        else if (strcmp(name, "created_at") == 0)
+            bad |= appendf(q->insert, sizeof(q->insert), ", coalesce(created_at, now())");
+        else if (strcmp(name, "updated_at") == 0)
+            bad |= appendf(q->insert, sizeof(q->insert), ", coalesce(updated_at, created_at, now())");
+        else
+            bad |= appendf(q->insert, sizeof(q->insert), ", %s", name);
+    }
+    bad |= appendf(q->insert, sizeof(q->insert), " FROM vc_import ORDER BY line");
+    return bad;
+}
+
+/* When the INSERT breaks a unique index: the first line whose id or
+ * cache_key is already in the catalog or repeats an earlier line. */
+static const char import_duplicate[] =
+    "SELECT line, field, value, taken, first FROM ("
+    " SELECT line, 'id' AS field, id::text AS value,"
+    "        EXISTS (SELECT 1 FROM audio_tracks t WHERE t.id = i.id) AS taken,"
+    "        first_value(line) OVER (PARTITION BY id ORDER BY line) AS first"
+    " FROM vc_import i WHERE id IS NOT NULL"
+    " UNION ALL"
+    " SELECT line, 'cache_key', cache_key,"
+    "        EXISTS (SELECT 1 FROM audio_tracks t WHERE t.cache_key = i.cache_key),"
+    "        first_value(line) OVER (PARTITION BY cache_key ORDER BY line)"
+    " FROM vc_import i WHERE cache_key IS NOT NULL) d "
+    "WHERE taken OR first < line ORDER BY line LIMIT 1";
 
 /* "line N" of a COPY error's context: the row's index among the rows sent,
  * mapped back to the file's line (blank lines are skipped). */
@@ -419,9 +511,58 @@ static long copy_error_line(const PGresult *res, const long *rowline, long nrows
     return row >= 1 && row <= nrows ? rowline[row - 1] : 0;
 }
 
+/* Move the copied rows into audio_tracks. A unique violation is reported
+ * as the line that caused it; any other refusal with the server's words. */
+static enum vc_code import_insert(struct vc_db *db, const char *insert, long *count,
+                                  struct vc_error *err)
+{
+    PGconn *conn = vc_db_conn(db);
+    PGresult *res = NULL;
+    const char *state, *msg, *detail;
+    enum vc_code rc;
+
+    rc = vc_db_script(db, "SAVEPOINT vc_import_rows", err);
+    if (rc != VC_OK)
+        return rc;
+    res = PQexec(conn, insert);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        *count = strtol(PQcmdTuples(res), NULL, 10);
+        rc = VC_OK;
+        goto out;
+    }
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    rc = vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "%s%s%s",
+                      msg ? msg : "refused by the database", detail ? ": " : "",
+                      detail ? detail : "");
+    if (state == NULL || strcmp(state, "23505") != 0)
+        goto out;
+    PQclear(res);
+    res = PQexec(conn, "ROLLBACK TO SAVEPOINT vc_import_rows");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto out;
+    PQclear(res);
+    res = PQexec(conn, import_duplicate);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        goto out;
+    if (strcmp(PQgetvalue(res, 0, 3), "t") == 0)
+        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, PQgetvalue(res, 0, 1),
+                     "line %s: %s: %s is already in the catalog", PQgetvalue(res, 0, 0),
+                     PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+    else
+        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, PQgetvalue(res, 0, 1),
+                     "line %s: %s: %s is also on line %s", PQgetvalue(res, 0, 0),
+                     PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 4));
+out:
+    PQclear(res);
+    return rc;
+}
+
 enum vc_code vc_catalog_import(struct vc_db *db, FILE *in, const struct vc_actor *who,
                                long *count, struct vc_error *err)
 {
+    struct import_sql sql;
     char *line = NULL;
     size_t linecap = 0;
     ssize_t n;
@@ -435,6 +576,8 @@ enum vc_code vc_catalog_import(struct vc_db *db, FILE *in, const struct vc_actor
     int began = 0;
 
     *count = 0;
+    if (import_sql(&sql) != 0)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "import statements too long");
     /* Check every line before the database sees any. */
     while ((n = getline(&line, &linecap, in)) >= 0) {
         json_error_t jerr;
@@ -477,11 +620,11 @@ enum vc_code vc_catalog_import(struct vc_db *db, FILE *in, const struct vc_actor
     if (rc != VC_OK)
         goto out;
     began = 1;
-    rc = vc_db_script(db, import_prepare, err);
+    rc = vc_db_script(db, sql.prepare, err);
     if (rc != VC_OK)
         goto out;
     conn = vc_db_conn(db);
-    res = PQexec(conn, import_copy);
+    res = PQexec(conn, sql.copy);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         rc = vc_db_result_error(db, res, err);
         goto out;
@@ -496,24 +639,15 @@ enum vc_code vc_catalog_import(struct vc_db *db, FILE *in, const struct vc_actor
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         long bad = copy_error_line(res, rowline, nrows);
         const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "line %ld: %s", bad,
-                     msg ? msg : "refused by the database");
-        rc = VC_ERR_INVALID_ARGUMENT;
+        rc = vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "line %ld: %s", bad,
+                          msg ? msg : "refused by the database");
         goto out;
     }
-    PQclear(res);
-    res = PQexec(conn, import_insert);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-        rc = vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "%s%s%s",
-                          msg ? msg : "refused by the database", detail ? ": " : "",
-                          detail ? detail : "");
-        goto out;
-    }
-    *count = strtol(PQcmdTuples(res), NULL, 10);
     PQclear(res);
     res = NULL;
+    rc = import_insert(db, sql.insert, count, err);
+    if (rc != VC_OK)
+        goto out;
     {
         char detail[64];
         snprintf(detail, sizeof(detail), "{\"count\":%ld}", *count);
@@ -532,24 +666,39 @@ out:
         while (conn != NULL && (r = PQgetResult(conn)) != NULL)
             PQclear(r);
         vc_db_rollback(db);
-        *count = 0;
     }
+    if (rc != VC_OK)
+        *count = 0;
     free(line);
     free(buf);
     free(rowline);
     return rc;
 }
 
-enum vc_code vc_catalog_export(struct vc_db *db, FILE *out, long *count, struct vc_error *err)
+/* SELECT of one JSON line per track, from fields[], nulls left out. */
+static int export_sql(char *buf, size_t cap)
 {
-    static const char sql[] =
-        "SELECT (jsonb_strip_nulls(to_jsonb(t) - 'search_vector' - 'lease_until'))::text "
-        "FROM audio_tracks t ORDER BY created_at, id";
+    int bad = 0;
+
+    buf[0] = '\0';
+    bad |= appendf(buf, cap, "SELECT jsonb_strip_nulls(jsonb_build_object(");
+    for (size_t i = 0; i < NFIELDS; i++)
+        bad |= appendf(buf, cap, "%s'%s', %s", i ? ", " : "", fields[i].name, fields[i].name);
+    bad |= appendf(buf, cap, "))::text FROM audio_tracks ORDER BY created_at, id");
+    return bad;
+}
+
+enum vc_code vc_catalog_export(struct vc_db *db, FILE *out, const struct vc_actor *who,
+                               long *count, struct vc_error *err)
+{
+    char sql[2048];
     PGconn *conn;
     PGresult *res;
     enum vc_code rc = VC_OK;
 
     *count = 0;
+    if (export_sql(sql, sizeof(sql)) != 0)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "export statement too long");
     rc = vc_db_connect(db, err);
     if (rc != VC_OK)
         return rc;
@@ -570,6 +719,11 @@ enum vc_code vc_catalog_export(struct vc_db *db, FILE *out, long *count, struct 
             rc = vc_db_result_error(db, res, err);
         }
         PQclear(res);
+    }
+    if (rc == VC_OK) {
+        char detail[64];
+        snprintf(detail, sizeof(detail), "{\"count\":%ld}", *count);
+        rc = audit(db, "catalog.export", "audio_tracks", who, "COMPLETED", detail, err);
     }
     return rc;
 }

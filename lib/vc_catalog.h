@@ -44,15 +44,19 @@ json_t *vc_catalog_transition(struct vc_db *db, const char *id, const char *to,
                               const char *error_message, int max_retries,
                               const struct vc_actor *who, struct vc_error *err);
 
-/* Import JSON lines from in, all or nothing, in one transaction with COPY.
- * A bad line is reported as "line N: field: reason" in err->message.
- * *count gets the number of tracks imported. */
+/* Import JSON lines from in (borrowed; read to the end), all or nothing,
+ * in one transaction with COPY, audited as catalog.import. A bad line
+ * (bad JSON, unknown field, wrong type, out of range, an id or cache_key
+ * already taken or repeated) is reported as "line N: field: reason" in
+ * err->message and nothing is written. *count gets the number of tracks
+ * imported (0 on failure). */
 enum vc_code vc_catalog_import(struct vc_db *db, FILE *in, const struct vc_actor *who,
                                long *count, struct vc_error *err) VC_MUST_CHECK;
 
-/* Write every track as one JSON object per line, in the format import
- * reads. *count gets the number written. */
-enum vc_code vc_catalog_export(struct vc_db *db, FILE *out, long *count,
-                               struct vc_error *err) VC_MUST_CHECK;
+/* Write every track to out (borrowed) as one JSON object per line, in the
+ * format import reads, then add a catalog.export audit row. *count gets
+ * the number written. */
+enum vc_code vc_catalog_export(struct vc_db *db, FILE *out, const struct vc_actor *who,
+                               long *count, struct vc_error *err) VC_MUST_CHECK;
 
 #endif
