@@ -65,6 +65,9 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
     rc = text_param(s->q, "q", VC_SEARCH_Q_MAX, err);
     if (rc != VC_OK)
         return rc;
+    /* Only spaces (a box cleared but for a blank) lists, as an empty q. */
+    if (s->q != NULL && s->q[strspn(s->q, " \t\r\n\f\v")] == '\0')
+        s->q = NULL;
     s->format = get(ctx, "format");
     s->genre = get(ctx, "genre");
     rc = text_param(s->format, "format", 32, err);
@@ -264,18 +267,25 @@ static enum vc_code build(const struct vc_search *s, struct query *qy, char *tsq
 }
 
 /* ORDER BY for the whitelisted sort: col is the table prefix ("t." or
- * "p."), rank the expression of the rank. Ties by newest, then id. */
+ * "p."), rank the expression of the rank. Ties by newest, then id. By date
+ * added (and rank without q), the id runs against the date so that
+ * audio_tracks_created (created_at DESC, id), read forwards or backwards,
+ * hands over the first page without sorting the catalog. Columns that are
+ * never NULL get no NULLS LAST, which would also keep an index out. */
 static void order_clause(const struct vc_search *s, int has_q, const char *col,
                          const char *rank, char *buf, size_t len)
 {
     const char *dir = s->desc ? "DESC" : "ASC";
+    int by_rank = strcmp(s->sort, "rank") == 0;
+    int never_null = strcmp(s->sort, "updated_at") == 0 || strcmp(s->sort, "title") == 0;
 
-    if (strcmp(s->sort, "rank") == 0 && has_q)
+    if (by_rank && has_q)
         snprintf(buf, len, "%s %s, %screated_at DESC, %sid", rank, dir, col, col);
-    else if (strcmp(s->sort, "rank") == 0)
-        snprintf(buf, len, "%screated_at %s, %sid", col, dir, col);
+    else if (by_rank || strcmp(s->sort, "created_at") == 0)
+        snprintf(buf, len, "%screated_at %s, %sid %s", col, dir, col, s->desc ? "ASC" : "DESC");
     else
-        snprintf(buf, len, "%s%s %s NULLS LAST, %screated_at DESC, %sid", col, s->sort, dir, col, col);
+        snprintf(buf, len, "%s%s %s%s, %screated_at DESC, %sid", col, s->sort, dir,
+                 never_null ? "" : " NULLS LAST", col, col);
 }
 
 json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
@@ -301,26 +311,31 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     snprintf(off, sizeof(off), "%ld", s->offset);
     {
         int pl = add_param(&qy, lim), po = add_param(&qy, off);
-        char rank[1100], head[1200], inner[256], outer[256];
+        char rank[1100], head[1200], inner[256], outer[256], carry[32] = "";
         if (qy.has_q) {
             snprintf(rank, sizeof(rank), "ts_rank(t.search_vector, %s)", tsq);
             snprintf(head, sizeof(head),
-                     "ts_headline('simple', concat_ws(' — ', p.title, p.artist, p.album, p.genre), %s, "
+                     "ts_headline('simple', concat_ws(' — ', t.title, t.artist, t.album, t.genre), %s, "
                      "'StartSel=<b>, StopSel=</b>, HighlightAll=true')", tsq);
         } else {
             snprintf(rank, sizeof(rank), "0::real");
-            snprintf(head, sizeof(head), "concat_ws(' — ', p.title, p.artist, p.album, p.genre)");
+            snprintf(head, sizeof(head), "concat_ws(' — ', t.title, t.artist, t.album, t.genre)");
         }
+        /* The outer ORDER BY needs the sort column too. */
+        if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
+            snprintf(carry, sizeof(carry), ", t.%s", s->sort);
         order_clause(s, qy.has_q, "t.", "rank", inner, sizeof(inner));
         order_clause(s, qy.has_q, "p.", "p.rank", outer, sizeof(outer));
+        /* The page by id first, the rows after: whole rows built for
+         * every match would cost more than the ranking itself. */
         snprintf(sql, sizeof(sql),
-                 "SELECT coalesce(jsonb_agg(vc_track_json(p.tr) || jsonb_build_object("
+                 "SELECT coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
                  " 'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]')::text "
-                 "FROM (SELECT t AS tr, %s AS rank, t.id, t.title, t.artist, t.album, t.genre, "
-                 "             t.year, t.duration, t.created_at, t.updated_at "
+                 "FROM (SELECT t.id, %s AS rank, t.created_at%s "
                  "      FROM audio_tracks t%s "
-                 "      ORDER BY %s LIMIT $%d::int OFFSET $%d::int) p",
-                 head, outer, rank, qy.where, inner, pl, po);
+                 "      ORDER BY %s LIMIT $%d::int OFFSET $%d::int) p "
+                 "JOIN audio_tracks t ON t.id = p.id",
+                 head, outer, rank, carry, qy.where, inner, pl, po);
     }
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res == NULL)
@@ -352,18 +367,21 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
         free_query(&qy);
         return NULL;
     }
+    /* One pass over the matches: a grouping set per facet, () for the
+     * total. Genres: the 50 most common. */
     snprintf(sql, sizeof(sql),
-             "WITH m AS (SELECT t.status, t.genre, t.format, t.year FROM audio_tracks t%s), "
-             "f AS (SELECT 'status' AS facet, status AS value, count(*) AS n FROM m GROUP BY status "
-             "      UNION ALL SELECT 'genre', genre, count(*) FROM m WHERE genre IS NOT NULL GROUP BY genre "
-             "      UNION ALL SELECT 'format', format, count(*) FROM m WHERE format IS NOT NULL GROUP BY format "
-             "      UNION ALL SELECT 'decade', (year / 10 * 10)::text || 's', count(*) FROM m "
-             "                WHERE year IS NOT NULL GROUP BY year / 10) "
-             "SELECT jsonb_build_object('total', (SELECT count(*) FROM m), "
-             " 'status', coalesce((SELECT jsonb_agg(jsonb_build_object('value', value, 'count', n) ORDER BY n DESC, value) FROM f WHERE facet = 'status'), '[]'), "
-             " 'genre', coalesce((SELECT jsonb_agg(jsonb_build_object('value', value, 'count', n) ORDER BY n DESC, value) FROM (SELECT * FROM f WHERE facet = 'genre' ORDER BY n DESC, value LIMIT 50) g), '[]'), "
-             " 'format', coalesce((SELECT jsonb_agg(jsonb_build_object('value', value, 'count', n) ORDER BY n DESC, value) FROM f WHERE facet = 'format'), '[]'), "
-             " 'decade', coalesce((SELECT jsonb_agg(jsonb_build_object('value', value, 'count', n) ORDER BY value) FROM f WHERE facet = 'decade'), '[]'))::text",
+             "WITH g AS (SELECT GROUPING(t.status) AS gs, GROUPING(t.genre) AS gg, "
+             "                  GROUPING(t.format) AS gf, GROUPING(t.year / 10) AS gd, "
+             "                  t.status, t.genre, t.format, t.year / 10 AS decade, count(*) AS n "
+             "           FROM audio_tracks t%s "
+             "           GROUP BY GROUPING SETS ((t.status), (t.genre), (t.format), (t.year / 10), ())) "
+             "SELECT jsonb_build_object("
+             " 'total', coalesce((SELECT sum(n) FROM g WHERE gs + gg + gf + gd = 4), 0), "
+             " 'status', coalesce((SELECT jsonb_agg(jsonb_build_object('value', status, 'count', n) ORDER BY n DESC, status) FROM g WHERE gs = 0), '[]'), "
+             " 'genre', coalesce((SELECT jsonb_agg(jsonb_build_object('value', genre, 'count', n) ORDER BY n DESC, genre) "
+             "                    FROM (SELECT genre, n FROM g WHERE gg = 0 AND genre IS NOT NULL ORDER BY n DESC, genre LIMIT 50) x), '[]'), "
+             " 'format', coalesce((SELECT jsonb_agg(jsonb_build_object('value', format, 'count', n) ORDER BY n DESC, format) FROM g WHERE gf = 0 AND format IS NOT NULL), '[]'), "
+             " 'decade', coalesce((SELECT jsonb_agg(jsonb_build_object('value', (decade * 10)::text || 's', 'count', n) ORDER BY decade) FROM g WHERE gd = 0 AND decade IS NOT NULL), '[]'))::text",
              qy.where);
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res != NULL) {
