@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vc_catalog.h"
+#include "vc_jsonl.h"
 #include "vc_config.h"
 #include "vc_db.h"
 #include "vc_log.h"
@@ -17,7 +17,6 @@
 #include "vc_tts.h"
 
 #define EX_USAGE 2
-#define EX_CONFIG 78
 
 #ifndef VC_SQL_DIR
 #define VC_SQL_DIR "/usr/local/share/voxcat/sql"
@@ -141,7 +140,7 @@ static int cmd_import(struct vc_config *cfg, int argc, char **argv)
     }
     vc_error_clear(&err);
     db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
-    if (db == NULL || vc_catalog_import(db, in, &who, &count, &err) != VC_OK) {
+    if (db == NULL || vc_jsonl_import(db, in, &who, &count, &err) != VC_OK) {
         fprintf(stderr, "voxcat import: %s\n", db ? err.message : "out of memory");
         fputs("voxcat import: nothing was imported\n", stderr);
         rc = 1;
@@ -169,7 +168,7 @@ static int cmd_export(struct vc_config *cfg, int argc, char **argv)
     }
     vc_error_clear(&err);
     db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
-    if (db == NULL || vc_catalog_export(db, stdout, &who, &count, &err) != VC_OK
+    if (db == NULL || vc_jsonl_export(db, stdout, &who, &count, &err) != VC_OK
         || fflush(stdout) != 0) {
         fprintf(stderr, "voxcat export: %s\n", db ? err.message : "out of memory");
         rc = 1;
@@ -294,12 +293,12 @@ int main(int argc, char **argv)
         vc_config_print(&cfg, stdout);
         fputs("voxcat: invalid configuration (see above)\n", stderr);
         vc_config_free(&cfg);
-        return EX_CONFIG;
+        return VC_EXIT_CONFIG;
     }
     if (bad && cmd->needs_valid_config) {
         fputs("voxcat: invalid configuration (see above)\n", stderr);
         vc_config_free(&cfg);
-        return EX_CONFIG;
+        return VC_EXIT_CONFIG;
     }
     if (getenv("VOXCAT_LOG_LEVEL") != NULL)
         vc_log_set_level(cfg.log_level);

@@ -10,6 +10,7 @@
 
 #include "handlers.h"
 #include "scoreboard.h"
+#include "vc_engines.h"
 #include "worker.h"
 
 struct out {
@@ -97,7 +98,7 @@ static void per_engine(FILE *f, const char *name, const char *text, const uint64
 {
     help(f, name, "counter", text);
     for (int e = 0; e < VC_SB_ENGINES; e++)
-        fprintf(f, "%s{engine=\"%s\"} %llu\n", name, vc_sb_engines[e], (unsigned long long)v[e]);
+        fprintf(f, "%s{engine=\"%s\"} %llu\n", name, vc_engine_at(e)->name, (unsigned long long)v[e]);
 }
 
 static void workers(FILE *f, const struct vc_scoreboard *sb)

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "vc_db.h"
 #include "vc_engines.h"
+#include "vc_queue.h"
 #include "worker.h"
 
 static json_t *workers_json(const struct vc_scoreboard *sb)
@@ -73,12 +74,12 @@ static json_t *engines_json(struct vc_worker *w, const struct vc_sb_counters *t)
     json_t *out = vc_engines_status_json(w->cfg);
 
     for (int e = 0; out != NULL && e < VC_SB_ENGINES; e++) {
-        json_t *one = json_object_get(out, vc_sb_engines[e]);
+        json_t *one = json_object_get(out, vc_engine_at(e)->name);
         if (one == NULL)
             continue;
         json_object_set_new(one, "syntheses", json_integer((json_int_t)t->syntheses[e]));
-        if (e == 0)
-            continue;       /* espeak makes no upstream calls */
+        if (!vc_engine_at(e)->remote)
+            continue;       /* a local engine makes no upstream calls */
         json_object_set_new(one, "calls", json_integer((json_int_t)t->upstream_calls[e]));
         json_object_set_new(one, "retries", json_integer((json_int_t)t->upstream_retries[e]));
         json_object_set_new(one, "errors", json_integer((json_int_t)t->upstream_errors[e]));
@@ -90,28 +91,13 @@ static json_t *engines_json(struct vc_worker *w, const struct vc_sb_counters *t)
 /* Tracks waiting or being made ({} without the database). */
 static json_t *queue_json(struct vc_worker *w, int db_up)
 {
-    static const struct vc_stmt st_queue = {
-        "vc_status_queue",
-        "SELECT count(*) FILTER (WHERE status = 'PENDING'), "
-        "       count(*) FILTER (WHERE status = 'PROCESSING'), "
-        "       count(*) FILTER (WHERE status = 'PROCESSING' AND lease_until < now()) "
-        "FROM audio_tracks WHERE status IN ('PENDING', 'PROCESSING')", 0
-    };
     struct vc_error err;
-    PGresult *res;
-    json_t *out;
+    json_t *out = NULL;
 
-    if (!db_up)
-        return json_object();
     vc_error_clear(&err);
-    res = vc_db_exec(w->db, &st_queue, NULL, &err);
-    if (res == NULL)
-        return json_object();
-    out = json_pack("{s:I, s:I, s:I}", "pending", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
-                    "processing", (json_int_t)atoll(PQgetvalue(res, 0, 1)),
-                    "lease_expired", (json_int_t)atoll(PQgetvalue(res, 0, 2)));
-    PQclear(res);
-    return out;
+    if (db_up)
+        out = vc_queue_counts(w->db, &err);
+    return out != NULL ? out : json_object();
 }
 
 enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)

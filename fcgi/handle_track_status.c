@@ -24,7 +24,7 @@ enum vc_code vc_handle_track_status_get(struct vc_request *req, struct vc_error 
 enum vc_code vc_handle_track_status_put(struct vc_request *req, struct vc_error *err)
 {
     const char *ct = req->content_type;
-    struct vc_actor who = { NULL, req->remote_addr };
+    struct vc_actor who = vc_request_actor(req);
     json_error_t jerr;
     json_t *in, *v, *body = NULL;
     const char *key;
@@ -63,7 +63,8 @@ enum vc_code vc_handle_track_status_put(struct vc_request *req, struct vc_error 
         msg = json_string_value(v);
     }
     body = vc_catalog_transition(req->worker->db, req->captures[0], to, msg,
-                                 req->worker->cfg->max_retries, &who, err);
+                                 req->worker->cfg->max_retries, req->worker->cfg->lease_s,
+                                 &who, err);
     if (body != NULL) {
         vc_request_log(req, "track_id", json_string(req->captures[0]));
         vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");

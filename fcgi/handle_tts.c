@@ -15,24 +15,11 @@
 #include "vc_cache.h"
 #include "vc_catalog.h"
 #include "vc_engines.h"
-#include "vc_tts.h"
 #include "vc_log.h"
+#include "vc_store.h"
+#include "vc_track.h"
+#include "vc_tts.h"
 #include "worker.h"
-
-static int is_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-
-    if (strlen(s) != sizeof(shape) - 1)
-        return 0;
-    for (size_t i = 0; shape[i]; i++) {
-        int hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
-                  || (s[i] >= 'A' && s[i] <= 'F');
-        if (shape[i] == '-' ? s[i] != '-' : !hex)
-            return 0;
-    }
-    return 1;
-}
 
 /* Answer with the cached file for key through nginx. */
 static void reply_audio(struct vc_request *req, const char *key, const char *extra, int immutable)
@@ -64,16 +51,18 @@ static int content_type_is_json(const char *ct)
 
 struct queued {
     struct vc_tts_input in;
-    char id[40];
+    char id[VC_UUID_SIZE];
+    char actor[VC_ACTOR_MAX];
 };
 
 static void run_queued(struct vc_worker *w, void *ctx)
 {
     struct queued *q = ctx;
+    struct vc_actor who = { q->actor, NULL };
     struct vc_error err;
 
     vc_error_clear(&err);
-    if (vc_tts_run_queued(w->cfg, w->db, &q->in, q->id, &err) == VC_OK)
+    if (vc_tts_run_queued(w->cfg, w->db, &q->in, q->id, &who, &err) == VC_OK)
         vc_log(VC_LOG_INFO, "queued track %s done", q->id);
     vc_tts_input_free(&q->in);
     free(q);
@@ -85,6 +74,7 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
                                 struct vc_error *err)
 {
     struct vc_worker *w = req->worker;
+    struct vc_actor who = vc_request_actor(req);
     struct queued *q = calloc(1, sizeof(*q));
     char headers[128];
     json_t *track;
@@ -93,7 +83,7 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
 
     if (q == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    rc = vc_tts_enqueue(w->cfg, w->db, in, req->remote_addr, q->id, &created, err);
+    rc = vc_tts_enqueue(w->db, in, &who, q->id, &created, err);
     if (rc == VC_OK && q->id[0] == '\0')
         rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "the track was not recorded");
     track = rc == VC_OK ? vc_catalog_get(w->db, q->id, err) : NULL;
@@ -111,6 +101,7 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
     }
     q->in = *in;
     memset(in, 0, sizeof(*in));
+    snprintf(q->actor, sizeof(q->actor), "%s", who.name);
     req->after = run_queued;
     req->after_ctx = q;
     return VC_OK;
@@ -119,13 +110,17 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
 static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struct vc_error *err)
 {
     struct vc_worker *w = req->worker;
+    struct vc_actor who = vc_request_actor(req);
     struct vc_tts_result res;
     char extra[256];
     enum vc_code rc;
 
     if (in->async)
         return speak_later(req, in, err);
-    rc = vc_tts_speak(w->cfg, w->db, in, NULL, req->remote_addr, &res, err);
+    rc = vc_tts_speak(w->cfg, w->db, in, &who, &res, err);
+    req->engine = (int)in->choice.engine->id;
+    req->cache = res.hit ? VC_REQ_CACHE_HIT : VC_REQ_CACHE_MISS;
+    req->synthesized = res.synthesized;
     vc_request_log(req, "engine", json_string(in->choice.engine->name));
     vc_request_log(req, "cache", json_string(res.hit ? "HIT" : "MISS"));
     if (rc != VC_OK)
@@ -201,7 +196,7 @@ enum vc_code vc_handle_tts_audio(struct vc_request *req, struct vc_error *err)
     key[64] = '\0';
     if (!vc_cache_key_valid(key))
         return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such audio file");
-    rc = vc_tts_restore(req->worker->cfg, req->worker->db, key, err);
+    rc = vc_store_restore(req->worker->cfg, req->worker->db, key, err);
     if (rc != VC_OK)
         return rc;
     reply_audio(req, key, NULL, 1);
@@ -211,7 +206,7 @@ enum vc_code vc_handle_tts_audio(struct vc_request *req, struct vc_error *err)
 /* GET /tts/<track id>.wav */
 enum vc_code vc_handle_tts_track(struct vc_request *req, struct vc_error *err)
 {
-    char id[40];
+    char id[VC_UUID_SIZE];
     char key[VC_SHA256_HEX];
     char extra[80];
     const char *file = req->captures[0];
@@ -224,11 +219,11 @@ enum vc_code vc_handle_tts_track(struct vc_request *req, struct vc_error *err)
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "id", "malformed track id");
     memcpy(id, file, n - 4);
     id[n - 4] = '\0';
-    if (!is_uuid(id))
+    if (!vc_uuid_valid(id))
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "id", "malformed track id");
-    rc = vc_tts_track_key(req->worker->db, id, key, err);
+    rc = vc_store_track_key(req->worker->db, id, key, err);
     if (rc == VC_OK)
-        rc = vc_tts_restore(req->worker->cfg, req->worker->db, key, err);
+        rc = vc_store_restore(req->worker->cfg, req->worker->db, key, err);
     if (rc != VC_OK)
         return rc;
     snprintf(extra, sizeof(extra), "X-Track-Id: %s\r\n", id);

@@ -14,7 +14,6 @@
 #include "vc_config.h"
 #include "vc_log.h"
 
-#define EX_CONFIG 78
 
 static void usage(FILE *out)
 {
@@ -54,7 +53,7 @@ int main(int argc, char **argv)
     vc_error_clear(&err);
     if (opt.env_file != NULL && vc_config_read_env_file(opt.env_file, &err) != VC_OK) {
         fprintf(stderr, "voxcat-fcgi: %s\n", err.message);
-        return EX_CONFIG;
+        return VC_EXIT_CONFIG;
     }
     cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL)
@@ -63,7 +62,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "voxcat-fcgi: invalid configuration (see above)\n");
         vc_config_free(cfg);
         free(cfg);
-        return EX_CONFIG;
+        return VC_EXIT_CONFIG;
     }
     vc_log_set_level(cfg->log_level);
     return vc_master_run(cfg, &opt);

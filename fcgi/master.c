@@ -99,7 +99,7 @@ static void reap(struct master *m)
             if (!told && m->state != TERMINATING)
                 m->sb->h.recycled++;
             vc_log(VC_LOG_INFO, "worker %d %s", (int)pid, how);
-        } else if (WIFEXITED(status) && WEXITSTATUS(status) == VC_EXIT_FATAL) {
+        } else if (WIFEXITED(status) && WEXITSTATUS(status) == VC_EXIT_CONFIG) {
             m->fatal = 1;
             vc_log(VC_LOG_ERROR, "worker %d cannot run (%s): not respawned", (int)pid, how);
         } else {

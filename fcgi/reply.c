@@ -1,4 +1,4 @@
-/* reply.c - request accessors and the only writers of responses. */
+/* reply.c - the only writers of responses. */
 #include "reply.h"
 
 #include <stdio.h>
@@ -28,57 +28,6 @@ static const char *reason(int status)
     case 504: return "Gateway Timeout";
     }
     return "Unknown";
-}
-
-const char *vc_request_env(const struct vc_request *req, const char *name)
-{
-    return FCGX_GetParam(name, req->fcgx->envp);
-}
-
-const char *vc_request_param(const struct vc_request *req, const char *name)
-{
-    const char *found = NULL;
-
-    for (size_t i = 0; i < req->nparams; i++) {
-        if (strcmp(req->params[i].name, name) == 0)
-            found = req->params[i].value;
-    }
-    return found;
-}
-
-int vc_request_wants_json(const struct vc_request *req)
-{
-    return req->accept != NULL && strstr(req->accept, "application/json") != NULL;
-}
-
-void vc_request_log(struct vc_request *req, const char *key, json_t *value)
-{
-    if (value == NULL)
-        return;
-    if (req->log == NULL)
-        req->log = json_object();
-    if (req->log == NULL) {
-        json_decref(value);
-        return;
-    }
-    json_object_set_new(req->log, key, value);
-}
-
-void vc_request_free(struct vc_request *req)
-{
-    for (size_t i = 0; i < req->nparams; i++) {
-        free(req->params[i].name);
-        free(req->params[i].value);
-    }
-    req->nparams = 0;
-    free(req->path);
-    free(req->body);
-    free(req->capture_buf);
-    json_decref(req->log);
-    req->path = NULL;
-    req->body = NULL;
-    req->capture_buf = NULL;
-    req->log = NULL;
 }
 
 /* libfcgi's own printf knows no %zu: headers are formatted here. */

@@ -103,22 +103,27 @@ static int method_ok(const struct vc_route *r, const char *method)
     return strcmp(r->method, "GET") == 0 && strcmp(method, "HEAD") == 0;
 }
 
-static void reply_405(struct vc_request *req)
+/* The methods allowed on path, as an Allow header's value. */
+static void allowed_methods(struct vc_request *req, char *allow, size_t len)
 {
-    char allow[128] = "";
-    char headers[192];
-    struct vc_error err;
-    char *body;
-
+    allow[0] = '\0';
     for (size_t i = 0; i < NROUTES; i++) {
         if (!match(routes[i].pattern, req->path, req, 0))
             continue;
         if (allow[0])
-            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
-        strncat(allow, routes[i].method, sizeof(allow) - strlen(allow) - 1);
+            strncat(allow, ", ", len - strlen(allow) - 1);
+        strncat(allow, routes[i].method, len - strlen(allow) - 1);
         if (strcmp(routes[i].method, "GET") == 0)
-            strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
+            strncat(allow, ", HEAD", len - strlen(allow) - 1);
     }
+}
+
+static void reply_405(struct vc_request *req, const char *allow)
+{
+    char headers[192];
+    struct vc_error err;
+    char *body;
+
     vc_error_set(&err, VC_ERR_METHOD_NOT_ALLOWED, NULL, "%s is not allowed on %s (allowed: %s)",
                  req->method, req->path, allow);
     snprintf(headers, sizeof(headers), "Allow: %s\r\n", allow);
@@ -131,12 +136,13 @@ static void reply_405(struct vc_request *req)
     free(body);
 }
 
-void vc_route(struct vc_request *req)
+enum vc_route_found vc_route_find(struct vc_request *req, const struct vc_route **route,
+                                  char allow[VC_ALLOW_MAX])
 {
-    struct vc_error err;
     int path_known = 0;
 
-    vc_error_clear(&err);
+    *route = NULL;
+    allow[0] = '\0';
     for (size_t i = 0; i < NROUTES; i++) {
         const struct vc_route *r = &routes[i];
         if (!match(r->pattern, req->path, req, 0))
@@ -144,37 +150,56 @@ void vc_route(struct vc_request *req)
         path_known = 1;
         if (!method_ok(r, req->method))
             continue;
-        if (!match(r->pattern, req->path, req, 1)) {
-            vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
-            vc_reply_error(req, &err);
-            return;
-        }
         req->route = r->name;
         req->route_index = (int)i;
-        if (req->params_bad) {
-            vc_error_set(&err, VC_ERR_INVALID_ARGUMENT, "query",
-                         "the query string has too many or malformed parameters");
-            vc_reply_error(req, &err);
-            return;
-        }
-        if (r->handler(req, &err) != VC_OK || !req->replied) {
-            if (err.code == VC_OK)
-                vc_error_set(&err, VC_ERR_INTERNAL, NULL, "the handler gave no answer");
-            /* Server-side failures are ours to look into: keep the why. */
-            if (vc_error_http_status(err.code) >= 500)
-                vc_request_log(req, "error", json_string(err.message));
-            vc_reply_error(req, &err);
-        }
-        return;
+        *route = r;
+        return match(r->pattern, req->path, req, 1) ? VC_ROUTE_FOUND : VC_ROUTE_NO_MEMORY;
     }
     if (path_known) {
         req->route = "method_not_allowed";
         req->route_index = (int)NROUTES + 1;
-        reply_405(req);
-        return;
+        allowed_methods(req, allow, VC_ALLOW_MAX);
+        return VC_ROUTE_BAD_METHOD;
     }
     req->route = "not_found";
     req->route_index = (int)NROUTES;
-    vc_error_set(&err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
-    vc_reply_error(req, &err);
+    return VC_ROUTE_NOT_FOUND;
+}
+
+void vc_route(struct vc_request *req)
+{
+    const struct vc_route *r;
+    char allow[VC_ALLOW_MAX];
+    struct vc_error err;
+
+    vc_error_clear(&err);
+    switch (vc_route_find(req, &r, allow)) {
+    case VC_ROUTE_NOT_FOUND:
+        vc_error_set(&err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
+        vc_reply_error(req, &err);
+        return;
+    case VC_ROUTE_BAD_METHOD:
+        reply_405(req, allow);
+        return;
+    case VC_ROUTE_NO_MEMORY:
+        vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
+        vc_reply_error(req, &err);
+        return;
+    case VC_ROUTE_FOUND:
+        break;
+    }
+    if (req->params_bad) {
+        vc_error_set(&err, VC_ERR_INVALID_ARGUMENT, "query",
+                     "the query string has too many or malformed parameters");
+        vc_reply_error(req, &err);
+        return;
+    }
+    if (r->handler(req, &err) != VC_OK || !req->replied) {
+        if (err.code == VC_OK)
+            vc_error_set(&err, VC_ERR_INTERNAL, NULL, "the handler gave no answer");
+        /* Server-side failures are ours to look into: keep the why. */
+        if (vc_error_http_status(err.code) >= 500)
+            vc_request_log(req, "error", json_string(err.message));
+        vc_reply_error(req, &err);
+    }
 }

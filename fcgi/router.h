@@ -23,8 +23,23 @@ struct vc_route {
     const char *name;       /* for logs and metrics */
 };
 
-/* Route req to its handler and make sure it has been answered; sets
- * req->route and req->route_index. */
+#define VC_ALLOW_MAX 128
+
+enum vc_route_found {
+    VC_ROUTE_FOUND,
+    VC_ROUTE_NOT_FOUND,         /* no pattern matches the path: 404 */
+    VC_ROUTE_BAD_METHOD,        /* a pattern matches, not the method: 405 */
+    VC_ROUTE_NO_MEMORY
+};
+
+/* Find the route of req->method and req->path: *route (static) and
+ * req->captures when found, the Allow value when the method is wrong.
+ * Sets req->route and req->route_index for the logs and metrics. HEAD is
+ * served by GET routes. */
+enum vc_route_found vc_route_find(struct vc_request *req, const struct vc_route **route,
+                                  char allow[VC_ALLOW_MAX]);
+
+/* Route req to its handler and make sure it has been answered. */
 void vc_route(struct vc_request *req);
 
 /* Metrics labels: the number of route indexes (table entries plus the

@@ -10,7 +10,6 @@ const int vc_sb_codes[VC_SB_CODES] = {
 const double vc_sb_buckets[VC_SB_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 1e300
 };
-const char *const vc_sb_engines[VC_SB_ENGINES] = { "espeak", "gemini", "elevenlabs" };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -43,15 +42,6 @@ int vc_scoreboard_find(const struct vc_scoreboard *sb, pid_t pid)
 {
     for (int i = 0; i < VC_SB_SLOTS; i++) {
         if (LOAD(&sb->slots[i].pid) == pid)
-            return i;
-    }
-    return -1;
-}
-
-int vc_sb_engine_index(const char *engine)
-{
-    for (int i = 0; i < VC_SB_ENGINES; i++) {
-        if (strcmp(vc_sb_engines[i], engine) == 0)
             return i;
     }
     return -1;

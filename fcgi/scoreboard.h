@@ -13,18 +13,19 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "vc_engine.h"
+
 #define VC_SB_SLOTS 256     /* > 2 x max workers: room for a rolling reload */
 #define VC_SB_CLASSES 6     /* status classes 0xx (unused) .. 5xx */
 #define VC_SB_ROUTES 40     /* route table entries + pseudo-routes */
 #define VC_SB_CODES 16      /* see vc_sb_codes[] */
 #define VC_SB_BUCKETS 14    /* latency buckets, see vc_sb_buckets[] */
-#define VC_SB_ENGINES 3     /* espeak, gemini, elevenlabs */
+#define VC_SB_ENGINES VC_ENGINE_COUNT
 
 /* The status codes counted one by one; the last slot is "other". */
 extern const int vc_sb_codes[VC_SB_CODES];
 /* Upper bounds of the latency buckets in seconds; the last is +Inf. */
 extern const double vc_sb_buckets[VC_SB_BUCKETS];
-extern const char *const vc_sb_engines[VC_SB_ENGINES];
 
 enum vc_slot_state {
     VC_SLOT_FREE = 0,
@@ -93,9 +94,6 @@ void vc_scoreboard_release(struct vc_scoreboard *sb, int i);
  * (index from vc_route_index) that took us microseconds. */
 void vc_scoreboard_set_state(struct vc_scoreboard *sb, int i, enum vc_slot_state st);
 void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int route, int status, uint64_t us);
-
-/* Index of engine in vc_sb_engines, or -1. */
-int vc_sb_engine_index(const char *engine);
 
 /* Read a slot's state atomically. */
 int vc_scoreboard_state(const struct vc_scoreboard *sb, int i);

@@ -1,7 +1,6 @@
 /* worker.c - one prefork worker: per-process state and the request loop. */
 #include "worker.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <poll.h>
@@ -20,7 +19,6 @@
 #include "vc_http.h"
 #include "vc_tts.h"
 #include "vc_log.h"
-#include "vc_text.h"
 
 /* A body larger than this is refused before it is read: the largest valid
  * request is a VOXCAT_MAX_TEXT text JSON-escaped (x6) plus the other fields. */
@@ -42,118 +40,6 @@ static double now_us(void)
     return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* Split the query string into decoded name/value pairs. */
-static void parse_query(struct vc_request *req, CURL *curl)
-{
-    const char *q = req->query;
-
-    while (*q) {
-        size_t len = strcspn(q, "&");
-        const char *eq = memchr(q, '=', len);
-        size_t nlen = eq ? (size_t)(eq - q) : len;
-        int dn = 0, dv = 0;
-        char *name, *value;
-
-        if (len == 0) {
-            q++;
-            continue;
-        }
-        if (req->nparams == VC_MAX_PARAMS) {
-            req->params_bad = 1;
-            return;
-        }
-        /* '+' means space in form encoding; curl_easy_unescape does not
-         * know that, so turn it into %20 first. */
-        char *raw = strndup(q, len);
-        if (raw == NULL) {
-            req->params_bad = 1;
-            return;
-        }
-        for (char *p = raw; *p; p++) {
-            if (*p == '+')
-                *p = ' ';
-        }
-        name = curl_easy_unescape(curl, raw, (int)nlen, &dn);
-        value = curl_easy_unescape(curl, eq ? raw + nlen + 1 : "", eq ? (int)(len - nlen - 1) : 0, &dv);
-        free(raw);
-        if (name == NULL || value == NULL || (int)strlen(name) != dn || (int)strlen(value) != dv) {
-            /* An encoded NUL byte cannot be carried in a C string. */
-            curl_free(name);
-            curl_free(value);
-            req->params_bad = 1;
-            return;
-        }
-        req->params[req->nparams].name = strdup(name);
-        req->params[req->nparams].value = strdup(value);
-        curl_free(name);
-        curl_free(value);
-        if (req->params[req->nparams].name == NULL || req->params[req->nparams].value == NULL) {
-            free(req->params[req->nparams].name);
-            free(req->params[req->nparams].value);
-            req->params_bad = 1;
-            return;
-        }
-        req->nparams++;
-        q += len;
-        if (*q == '&')
-            q++;
-    }
-}
-
-/* The request path: SCRIPT_NAME + PATH_INFO as nginx passes them, falling
- * back to DOCUMENT_URI or REQUEST_URI without its query. New string. */
-static char *request_path(const struct vc_request *req)
-{
-    const char *script = vc_request_env(req, "SCRIPT_NAME");
-    const char *info = vc_request_env(req, "PATH_INFO");
-    const char *uri;
-    char *out;
-
-    if ((script && script[0]) || (info && info[0])) {
-        size_t a = script ? strlen(script) : 0, b = info ? strlen(info) : 0;
-        out = malloc(a + b + 1);
-        if (out == NULL)
-            return NULL;
-        memcpy(out, script ? script : "", a);
-        memcpy(out + a, info ? info : "", b);
-        out[a + b] = '\0';
-        return out;
-    }
-    uri = vc_request_env(req, "DOCUMENT_URI");
-    if (uri == NULL)
-        uri = vc_request_env(req, "REQUEST_URI");
-    if (uri == NULL)
-        uri = "/";
-    return strndup(uri, strcspn(uri, "?"));
-}
-
-/* Read the body up to limit bytes. 413 beyond it. */
-static enum vc_code read_body(struct vc_request *req, long limit, struct vc_error *err)
-{
-    const char *cl = vc_request_env(req, "CONTENT_LENGTH");
-    char *end;
-    long n;
-    int got;
-
-    if (cl == NULL || cl[0] == '\0')
-        return VC_OK;
-    n = strtol(cl, &end, 10);
-    if (*end != '\0' || n < 0)
-        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "bad Content-Length");
-    if (n > limit)
-        return vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, NULL,
-                            "request body of %ld bytes is over the limit of %ld", n, limit);
-    req->body = malloc((size_t)n + 1);
-    if (req->body == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    got = n > 0 ? FCGX_GetStr(req->body, (int)n, req->fcgx->in) : 0;
-    if (got != n)
-        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "request body ended early");
-    req->body[n] = '\0';
-    req->body_len = (size_t)n;
-    return VC_OK;
-}
-
 static void access_log(struct vc_request *req, double ms)
 {
     json_t *f = req->log ? json_incref(req->log) : json_object();
@@ -170,24 +56,21 @@ static void access_log(struct vc_request *req, double ms)
     json_decref(f);
 }
 
-/* Counters a request leaves in its log fields (cache, engine) and the
+/* Counters a request leaves in its own fields (cache, engine) and the
  * library's per-process totals (upstream calls, database connects). */
 static void count_extras(struct vc_worker *w, const struct vc_request *req)
 {
     struct vc_sb_counters *c = &w->sb->slots[w->slot].c;
-    const char *cache = json_string_value(json_object_get(req->log, "cache"));
-    const char *engine = json_string_value(json_object_get(req->log, "engine"));
-    int e = engine ? vc_sb_engine_index(engine) : -1;
 
-    if (cache != NULL && strcmp(cache, "HIT") == 0)
+    if (req->cache == VC_REQ_CACHE_HIT)
         __atomic_fetch_add(&c->cache_hits, 1, __ATOMIC_RELAXED);
-    else if (cache != NULL)
+    else if (req->cache == VC_REQ_CACHE_MISS)
         __atomic_fetch_add(&c->cache_misses, 1, __ATOMIC_RELAXED);
-    if (e >= 0 && json_is_true(json_object_get(req->log, "synthesized")))
-        __atomic_fetch_add(&c->syntheses[e], 1, __ATOMIC_RELAXED);
+    if (req->engine >= 0 && req->engine < VC_SB_ENGINES && req->synthesized)
+        __atomic_fetch_add(&c->syntheses[req->engine], 1, __ATOMIC_RELAXED);
     for (int k = 0; k < VC_SB_ENGINES; k++) {
         struct vc_http_stats st;
-        vc_http_stats_get(vc_sb_engines[k], &st);
+        vc_http_stats_get(vc_engine_at(k)->name, &st);
         __atomic_store_n(&c->upstream_calls[k], st.calls, __ATOMIC_RELAXED);
         __atomic_store_n(&c->upstream_retries[k], st.retries, __ATOMIC_RELAXED);
         __atomic_store_n(&c->upstream_errors[k], st.errors, __ATOMIC_RELAXED);
@@ -229,40 +112,21 @@ struct after_hook {
     void *ctx;
 };
 
-static void serve(struct vc_worker *w, FCGX_Request *fcgx, CURL *curl, struct after_hook *hook)
+static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *hook)
 {
     struct vc_request req;
     struct vc_error err;
     double start = now_us();
     double us;
 
-    memset(&req, 0, sizeof(req));
     vc_error_clear(&err);
-    req.fcgx = fcgx;
-    req.worker = w;
-    req.route_index = vc_route_count() - 1;     /* until routed */
-    req.method = vc_request_env(&req, "REQUEST_METHOD");
-    if (req.method == NULL)
-        req.method = "GET";
-    req.query = vc_request_env(&req, "QUERY_STRING");
-    if (req.query == NULL)
-        req.query = "";
-    req.content_type = vc_request_env(&req, "CONTENT_TYPE");
-    req.accept = vc_request_env(&req, "HTTP_ACCEPT");
-    req.request_id = vc_request_env(&req, "REQUEST_ID");
-    req.remote_addr = vc_request_env(&req, "REMOTE_ADDR");
-    vc_log_set_request_id(req.request_id);
-
-    req.path = request_path(&req);
-    if (req.path != NULL)
-        vc_utf8_scrub(req.path);
-    parse_query(&req, curl);
-    if (req.path == NULL) {
-        vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
-        vc_reply_error(&req, &err);
-    } else if (read_body(&req, w->cfg->max_text * 6 + BODY_SLACK, &err) != VC_OK) {
+    if (vc_request_read(&req, fcgx, w, w->cfg->max_text * 6 + BODY_SLACK, &err) != VC_OK) {
+        req.route_index = vc_route_count() - 1;     /* unrouted */
+        vc_log_set_request_id(req.request_id);
         vc_reply_error(&req, &err);
     } else {
+        vc_log_set_request_id(req.request_id);
+        req.route_index = vc_route_count() - 1;     /* until routed */
         vc_route(&req);
     }
     FCGX_FFlush(fcgx->out);
@@ -308,7 +172,6 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
     struct vc_worker w;
     FCGX_Request fcgx;
     sigset_t waitmask;
-    CURL *curl = NULL;
     pid_t parent = getppid();
     int code = 0;
 
@@ -323,14 +186,13 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
     if (getppid() != parent)
         _exit(0);
 
-    curl = curl_easy_init();
     w.db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
     w.db_read = cfg->database_url_read[0]
         ? vc_db_new(cfg->database_url_read, cfg->db_timeout_ms, 1) : w.db;
-    if (curl == NULL || w.db == NULL || w.db_read == NULL || FCGX_Init() != 0
+    if (w.db == NULL || w.db_read == NULL || FCGX_Init() != 0
         || FCGX_InitRequest(&fcgx, listen_fd, 0) != 0) {
         vc_log(VC_LOG_ERROR, "worker initialisation failed");
-        _exit(VC_EXIT_FATAL);
+        _exit(VC_EXIT_CONFIG);
     }
     /* espeak-ng keeps global state: one engine per process, after fork. */
     {
@@ -338,7 +200,7 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         vc_error_clear(&err);
         if (vc_engines_init(cfg, &err) != VC_OK) {
             vc_log(VC_LOG_ERROR, "%s", err.message);
-            _exit(VC_EXIT_FATAL);
+            _exit(VC_EXIT_CONFIG);
         }
     }
     vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
@@ -369,7 +231,7 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         vc_scoreboard_set_state(sb, slot, VC_SLOT_BUSY);
         {
             struct after_hook hook = { NULL, NULL };
-            serve(&w, &fcgx, curl, &hook);
+            serve(&w, &fcgx, &hook);
             FCGX_Finish_r(&fcgx);
             /* The client has its answer: now the deferred work. */
             if (hook.fn != NULL)
@@ -388,6 +250,5 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
     if (w.db_read != w.db)
         vc_db_free(w.db_read);
     vc_db_free(w.db);
-    curl_easy_cleanup(curl);
     exit(code);
 }

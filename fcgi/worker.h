@@ -14,9 +14,9 @@
 #include "vc_config.h"
 #include "vc_db.h"
 
-/* Exit status of a worker whose configuration cannot work: the master does
- * not respawn it (a crash loop of a misconfigured worker is not hidden). */
-#define VC_EXIT_FATAL 78
+/* A worker whose configuration cannot work exits VC_EXIT_CONFIG
+ * (vc_config.h): the master does not respawn it, so a crash loop of a
+ * misconfigured worker is not hidden. */
 
 struct vc_worker {
     const struct vc_config *cfg;    /* borrowed from the master's copy */

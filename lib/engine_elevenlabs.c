@@ -159,7 +159,7 @@ static enum vc_code speak(const struct vc_config *cfg, const struct vc_tts_reque
 static enum vc_code eleven_synthesize(const struct vc_config *cfg, const struct vc_tts_request *req,
                                       struct vc_pcm *out, struct vc_error *err)
 {
-    vc_pcm_init(out, 24000);
+    vc_pcm_init(out, VC_PCM_RATE);
     if (req->nspeakers == 0)
         return speak(cfg, req, req->text, req->voice, out, err);
     return vc_engine_speak_lines(cfg, req, speak, PAUSE_MS, out, err);
@@ -167,6 +167,8 @@ static enum vc_code eleven_synthesize(const struct vc_config *cfg, const struct 
 
 const struct vc_engine vc_engine_elevenlabs = {
     .name = "elevenlabs",
+    .id = VC_ENGINE_ELEVENLABS,
+    .remote = 1,
     .init = NULL,
     .shutdown = NULL,
     .is_available = eleven_available,

@@ -159,6 +159,8 @@ static enum vc_code espeak_synthesize(const struct vc_config *cfg,
 
 const struct vc_engine vc_engine_espeak = {
     .name = "espeak",
+    .id = VC_ENGINE_ESPEAK,
+    .remote = 0,
     .init = espeak_init,
     .shutdown = espeak_shutdown,
     .is_available = espeak_available,

@@ -74,16 +74,17 @@ struct gemini_ctx {
     struct vc_pcm *out;
 };
 
-/* The rate in a mimeType like "audio/L16;codec=pcm;rate=24000", or 24000. */
+/* The rate in a mimeType like "audio/L16;codec=pcm;rate=24000", or Gemini's
+ * documented 24000 Hz (which is also ours). */
 static int mime_rate(const char *mime)
 {
     const char *p = mime ? strstr(mime, "rate=") : NULL;
     long r;
 
     if (p == NULL)
-        return 24000;
+        return VC_PCM_RATE;
     r = strtol(p + 5, NULL, 10);
-    return r >= 8000 && r <= 192000 ? (int)r : 24000;
+    return r >= 8000 && r <= 192000 ? (int)r : VC_PCM_RATE;
 }
 
 static enum vc_http_verdict on_ok(const struct vc_http_response *resp, struct gemini_ctx *c,
@@ -223,7 +224,7 @@ static enum vc_code gemini_synthesize(const struct vc_config *cfg, const struct 
     char *text = NULL;
     enum vc_code rc;
 
-    vc_pcm_init(out, 24000);
+    vc_pcm_init(out, VC_PCM_RATE);
     if (body == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot build the Gemini request");
     text = json_dumps(body, JSON_COMPACT);
@@ -242,6 +243,8 @@ static enum vc_code gemini_synthesize(const struct vc_config *cfg, const struct 
 
 const struct vc_engine vc_engine_gemini = {
     .name = "gemini",
+    .id = VC_ENGINE_GEMINI,
+    .remote = 1,
     .init = NULL,
     .shutdown = NULL,
     .is_available = gemini_available,

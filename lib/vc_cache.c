@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,4 +109,34 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
     }
     return VC_OK;
+}
+
+enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, unsigned char **data,
+                          size_t *len, struct vc_error *err)
+{
+    char path[VC_CACHE_PATH_MAX];
+    FILE *f;
+    long size;
+
+    *data = NULL;
+    *len = 0;
+    vc_cache_path(cfg, key, path);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "not in the disk cache");
+    size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size <= 0 || fseek(f, 0, SEEK_SET) != 0)
+        goto fail;
+    *data = malloc((size_t)size);
+    if (*data == NULL || fread(*data, 1, (size_t)size, f) != (size_t)size)
+        goto fail;
+    *len = (size_t)size;
+    fclose(f);
+    return VC_OK;
+fail:
+    free(*data);
+    *data = NULL;
+    fclose(f);
+    vc_log(VC_LOG_ERROR, "cache read %s failed", path);
+    return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot read the cached file");
 }

@@ -27,6 +27,11 @@ void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, char out[V
 /* Whether a complete file for key is present; *size gets its size. */
 int vc_cache_has(const struct vc_config *cfg, const char *key, size_t *size);
 
+/* Read the file of key into *data (new buffer the caller frees) and *len:
+ * VC_ERR_NOT_FOUND when there is none. */
+enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, unsigned char **data,
+                          size_t *len, struct vc_error *err) VC_MUST_CHECK;
+
 /* Write len bytes for key atomically (temp file + rename). */
 enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
                           const void *data, size_t len, struct vc_error *err) VC_MUST_CHECK;

@@ -268,29 +268,53 @@ void vc_config_free(struct vc_config *cfg)
     cfg->listen_path = NULL;
 }
 
-/* Print a database URL with its password replaced, in both the URI
- * (postgresql://user:pw@host) and keyword (password=pw) forms. */
-static void print_masked_dsn(FILE *out, const char *dsn)
+/* The end of a keyword value that starts at v: a 'quoted' value (with
+ * backslash escapes) or up to white space; in a URI query, up to '&'. */
+static const char *value_end(const char *v, int in_uri)
+{
+    if (!in_uri && *v == '\'') {
+        for (v++; *v && *v != '\''; v++) {
+            if (*v == '\\' && v[1])
+                v++;
+        }
+        return *v ? v + 1 : v;
+    }
+    while (*v && !(in_uri ? *v == '&' || *v == '#' : isspace((unsigned char)*v)))
+        v++;
+    return v;
+}
+
+void vc_config_mask_dsn(const char *dsn, FILE *out)
 {
     const char *scheme = strstr(dsn, "://");
-    const char *kw = strstr(dsn, "password=");
+    const char *p = dsn;
+    int in_uri = scheme != NULL;
 
-    if (scheme != NULL) {
-        const char *at = strchr(scheme + 3, '@');
-        const char *colon = strchr(scheme + 3, ':');
-        if (at != NULL && colon != NULL && colon < at) {
-            fprintf(out, "%.*s:****%s", (int)(colon - dsn), dsn, at);
-            return;
+    if (in_uri) {
+        /* postgresql://user:pw@host - the userinfo ends at the last '@'
+         * before the path, as a password may hold an '@' itself. */
+        const char *auth = scheme + 3;
+        const char *end = auth + strcspn(auth, "/?#");
+        const char *at = NULL, *colon;
+
+        for (const char *c = auth; c < end; c++) {
+            if (*c == '@')
+                at = c;
+        }
+        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon != NULL) {
+            fprintf(out, "%.*s:****", (int)(colon - dsn), dsn);
+            p = at;
         }
     }
-    if (kw != NULL) {
-        const char *end = kw + 9;
-        while (*end && !isspace((unsigned char)*end))
-            end++;
-        fprintf(out, "%.*spassword=****%s", (int)(kw - dsn), dsn, end);
-        return;
+    for (;;) {
+        const char *kw = strstr(p, "password=");
+        if (kw == NULL)
+            break;
+        fprintf(out, "%.*spassword=****", (int)(kw - p), p);
+        p = value_end(kw + 9, in_uri);
     }
-    fputs(dsn, out);
+    fputs(p, out);
 }
 
 void vc_config_print(const struct vc_config *cfg, FILE *out)
@@ -311,7 +335,7 @@ void vc_config_print(const struct vc_config *cfg, FILE *out)
             if (s->secret && s->offset != OFF(database_url) && s->offset != OFF(database_url_read))
                 fputs(v[0] ? "****" : "", out);
             else if (s->secret)
-                print_masked_dsn(out, v);
+                vc_config_mask_dsn(v, out);
             else
                 fputs(v, out);
             break;

@@ -8,6 +8,10 @@
 #ifndef VC_CONFIG_H
 #define VC_CONFIG_H
 
+/* Exit status of every voxcat program that stops on a bad configuration
+ * (sysexits.h's EX_CONFIG). */
+#define VC_EXIT_CONFIG 78
+
 #include <stdio.h>
 
 #include "vc_error.h"
@@ -55,6 +59,11 @@ enum vc_code vc_config_load(struct vc_config *cfg, FILE *problems) VC_MUST_CHECK
 
 /* Free the strings of cfg (not cfg itself). Accepts NULL. */
 void vc_config_free(struct vc_config *cfg);
+
+/* Print a database URL or conninfo with every password replaced by ****:
+ * the URI's user:password@, and password= in a URI query or as a keyword
+ * (quoted or not). */
+void vc_config_mask_dsn(const char *dsn, FILE *out);
 
 /* Print "NAME=value" lines for every setting, secrets masked. */
 void vc_config_print(const struct vc_config *cfg, FILE *out);

@@ -2,6 +2,8 @@
  * per-connection prepared statements. */
 #include "vc_db.h"
 
+#include <libpq-fe.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,50 @@ struct vc_db {
     struct vc_stmt dynamic[MAX_DYNAMIC];
     char dynamic_names[MAX_DYNAMIC][24];
     size_t ndynamic;
+    char last_error[512];       /* the server's words, for the CLI */
 };
+
+/* A vc_result is a PGresult under another name: the cast is the whole
+ * abstraction, and keeps libpq's types in this file. */
+static PGresult *pg(const struct vc_result *r)
+{
+    return (PGresult *)r;
+}
+
+static struct vc_result *wrap(PGresult *res)
+{
+    return (struct vc_result *)res;
+}
+
+int vc_result_rows(const struct vc_result *r)
+{
+    return PQntuples(pg(r));
+}
+
+const char *vc_result_value(const struct vc_result *r, int row, int col)
+{
+    return PQgetvalue(pg(r), row, col);
+}
+
+int vc_result_isnull(const struct vc_result *r, int row, int col)
+{
+    return PQgetisnull(pg(r), row, col);
+}
+
+size_t vc_result_length(const struct vc_result *r, int row, int col)
+{
+    return (size_t)PQgetlength(pg(r), row, col);
+}
+
+long vc_result_affected(const struct vc_result *r)
+{
+    return strtol(PQcmdTuples(pg(r)), NULL, 10);
+}
+
+void vc_result_free(struct vc_result *r)
+{
+    PQclear(pg(r));
+}
 
 struct vc_db *vc_db_new(const char *conninfo, int timeout_ms, int stmt_timeout)
 {
@@ -61,19 +106,19 @@ void vc_db_free(struct vc_db *db)
     free(db);
 }
 
-json_t *vc_db_json(const PGresult *res, struct vc_error *err)
+json_t *vc_db_json(const struct vc_result *res, struct vc_error *err)
 {
     json_error_t jerr;
-    json_t *out = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+    json_t *out = json_loads(vc_result_value(res, 0, 0), 0, &jerr);
 
     if (out == NULL)
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad JSON from the database");
     return out;
 }
 
-PGconn *vc_db_conn(struct vc_db *db)
+const char *vc_db_last_error(const struct vc_db *db)
 {
-    return db->conn;
+    return db->last_error;
 }
 
 unsigned long vc_db_connects(const struct vc_db *db)
@@ -143,15 +188,23 @@ enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err)
     return VC_OK;
 }
 
-enum vc_code vc_db_result_error(struct vc_db *db, const PGresult *res, struct vc_error *err)
+/* Map a failed result's SQLSTATE to a code and fill err with a message that
+ * carries no SQL text; the server's message goes to the log and to
+ * last_error. */
+static enum vc_code result_error(struct vc_db *db, const PGresult *res, struct vc_error *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
     if (primary == NULL && db->conn != NULL)
         primary = PQerrorMessage(db->conn);
-    vc_log(VC_LOG_WARN, "database error %s: %s", state ? state : "-", primary ? primary : "-");
+    snprintf(db->last_error, sizeof(db->last_error), "%s%s%s",
+             primary ? primary : "refused by the database", detail ? ": " : "",
+             detail ? detail : "");
+    db->last_error[strcspn(db->last_error, "\n")] = '\0';
+    vc_log(VC_LOG_WARN, "database error %s: %s", state ? state : "-", db->last_error);
 
     if (state == NULL || db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
@@ -191,7 +244,7 @@ static enum vc_code prepare(struct vc_db *db, const struct vc_stmt *stmt, struct
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "too many prepared statements");
     res = PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = vc_db_result_error(db, res, err);
+        rc = result_error(db, res, err);
     else
         db->prepared[db->nprepared++] = stmt;
     PQclear(res);
@@ -240,28 +293,28 @@ static PGresult *run(struct vc_db *db, const struct vc_stmt *stmt, const char *s
         }
         /* A failed prepare has already filled err. */
         if (res != NULL || stmt == NULL)
-            vc_db_result_error(db, res, err);
+            result_error(db, res, err);
         PQclear(res);
         return NULL;
     }
     return NULL;
 }
 
-PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
-                         const char *const *params, const int *lengths,
-                         const int *formats, int result_format,
-                         struct vc_error *err)
+struct vc_result *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
+                                const char *const *params, const int *lengths,
+                                const int *formats, int result_format,
+                                struct vc_error *err)
 {
-    return run(db, stmt, NULL, stmt->nparams, params, lengths, formats, result_format, err);
+    return wrap(run(db, stmt, NULL, stmt->nparams, params, lengths, formats, result_format, err));
 }
 
-PGresult *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
+struct vc_result *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
                      const char *const *params, struct vc_error *err)
 {
     return vc_db_exec_bin(db, stmt, params, NULL, NULL, 0, err);
 }
 
-PGresult *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
+struct vc_result *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
                          const char *const *params, struct vc_error *err)
 {
     struct vc_stmt *st = NULL;
@@ -292,10 +345,10 @@ PGresult *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
     return vc_db_exec(db, st, params, err);
 }
 
-PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,
-                      const char *const *params, struct vc_error *err)
+struct vc_result *vc_db_query(struct vc_db *db, const char *sql, int nparams,
+                              const char *const *params, struct vc_error *err)
 {
-    return run(db, NULL, sql, nparams, params, NULL, NULL, 0, err);
+    return wrap(run(db, NULL, sql, nparams, params, NULL, NULL, 0, err));
 }
 
 enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *err)
@@ -307,18 +360,18 @@ enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *er
         return err ? err->code : VC_ERR_UNAVAILABLE;
     res = PQexec(db->conn, sql);
     if (res == NULL || !result_ok(res))
-        rc = vc_db_result_error(db, res, err);
+        rc = result_error(db, res, err);
     PQclear(res);
     return rc;
 }
 
 enum vc_code vc_db_begin(struct vc_db *db, struct vc_error *err)
 {
-    PGresult *res = vc_db_query(db, "BEGIN", 0, NULL, err);
+    struct vc_result *res = vc_db_query(db, "BEGIN", 0, NULL, err);
 
     if (res == NULL)
         return err ? err->code : VC_ERR_INTERNAL;
-    PQclear(res);
+    vc_result_free(res);
     return VC_OK;
 }
 
@@ -331,7 +384,7 @@ enum vc_code vc_db_commit(struct vc_db *db, struct vc_error *err)
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
     res = PQexec(db->conn, "COMMIT");
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = vc_db_result_error(db, res, err);
+        rc = result_error(db, res, err);
     PQclear(res);
     return rc;
 }
@@ -376,12 +429,89 @@ enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err)
 {
     static const struct vc_stmt ping = { "vc_ping", "SELECT 1", 0 };
     double start = now_ms();
-    PGresult *res = vc_db_exec(db, &ping, NULL, err);
+    struct vc_result *res = vc_db_exec(db, &ping, NULL, err);
 
     if (res == NULL)
         return err ? err->code : VC_ERR_UNAVAILABLE;
-    PQclear(res);
+    vc_result_free(res);
     if (ms != NULL)
         *ms = now_ms() - start;
     return VC_OK;
+}
+
+/* Read and drop whatever results a failed COPY or stream left behind. */
+static void drain(struct vc_db *db)
+{
+    PGresult *r;
+
+    while (db->conn != NULL && (r = PQgetResult(db->conn)) != NULL)
+        PQclear(r);
+}
+
+/* "line N" of a COPY error's context: the 1-based row among those sent. */
+static long copy_error_row(const PGresult *res)
+{
+    const char *ctx = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+    const char *p = ctx ? strstr(ctx, "line ") : NULL;
+
+    return p ? strtol(p + 5, NULL, 10) : 0;
+}
+
+enum vc_code vc_db_copy_in(struct vc_db *db, const char *sql, const char *data, size_t len,
+                           long *bad_row, struct vc_error *err)
+{
+    PGresult *res;
+    enum vc_code rc = VC_OK;
+
+    *bad_row = 0;
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    if (len > (size_t)INT_MAX)
+        return vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, NULL, "COPY data over 2 GiB");
+    res = PQexec(db->conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = result_error(db, res, err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    if ((len > 0 && PQputCopyData(db->conn, data, (int)len) != 1)
+        || PQputCopyEnd(db->conn, NULL) != 1) {
+        drain(db);
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    }
+    res = PQgetResult(db->conn);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        result_error(db, res, err);
+        *bad_row = copy_error_row(res);
+        rc = vc_error_set(err, VC_ERR_INVALID_ARGUMENT, NULL, "%s", db->last_error);
+    }
+    PQclear(res);
+    drain(db);
+    return rc;
+}
+
+enum vc_code vc_db_stream(struct vc_db *db, const char *sql, vc_db_row_fn fn, void *ctx,
+                          struct vc_error *err)
+{
+    PGresult *res;
+    enum vc_code rc;
+
+    rc = vc_db_connect(db, err);
+    if (rc != VC_OK)
+        return rc;
+    if (PQsendQuery(db->conn, sql) != 1 || PQsetSingleRowMode(db->conn) != 1) {
+        drain(db);
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    }
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+
+        if (st == PGRES_SINGLE_TUPLE && rc == VC_OK)
+            rc = fn(ctx, PQgetvalue(res, 0, 0), err);
+        else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == VC_OK)
+            rc = result_error(db, res, err);
+        PQclear(res);
+    }
+    return rc;
 }

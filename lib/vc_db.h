@@ -10,9 +10,33 @@
 #define VC_DB_H
 
 #include <jansson.h>
-#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "vc_error.h"
+
+/* A statement's result: rows of values, text unless binary was asked for.
+ * Opaque, so no module but this one speaks libpq; free with
+ * vc_result_free. Values are borrowed from the result. */
+struct vc_result;
+
+/* Number of rows. */
+int vc_result_rows(const struct vc_result *r);
+
+/* The value at row, col (borrowed, "" for NULL); NUL-terminated. */
+const char *vc_result_value(const struct vc_result *r, int row, int col);
+
+/* Whether the value at row, col is SQL NULL. */
+int vc_result_isnull(const struct vc_result *r, int row, int col);
+
+/* The length in bytes of the value at row, col (for binary values). */
+size_t vc_result_length(const struct vc_result *r, int row, int col);
+
+/* Rows an INSERT, UPDATE or DELETE touched. */
+long vc_result_affected(const struct vc_result *r);
+
+/* Free a result. Accepts NULL. */
+void vc_result_free(struct vc_result *r);
 
 /* A statement prepared on first use on each connection. Static storage:
  * the db keeps the pointer. */
@@ -38,27 +62,28 @@ void vc_db_free(struct vc_db *db);
 enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err) VC_MUST_CHECK;
 
 /* Run a prepared statement with text parameters (NULL entries are SQL
- * NULL). Returns a new result the caller PQclear()s, or NULL with err set.
+ * NULL). Returns a new result the caller frees with vc_result_free, or NULL
+ * with err set.
  * Outside a transaction, a connection found broken is re-opened and the
  * statement tried once more. */
-PGresult *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
+struct vc_result *vc_db_exec(struct vc_db *db, const struct vc_stmt *stmt,
                      const char *const *params, struct vc_error *err);
 
 /* Same, with explicit lengths and formats (for bytea in binary). */
-PGresult *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
+struct vc_result *vc_db_exec_bin(struct vc_db *db, const struct vc_stmt *stmt,
                          const char *const *params, const int *lengths,
                          const int *formats, int result_format,
                          struct vc_error *err);
 
 /* Run sql once, unprepared, with text parameters (for statements built at
  * run time from whitelisted pieces, and for migrations). New result or NULL. */
-PGresult *vc_db_query(struct vc_db *db, const char *sql, int nparams,
+struct vc_result *vc_db_query(struct vc_db *db, const char *sql, int nparams,
                       const char *const *params, struct vc_error *err);
 
 /* Run sql, built at run time from whitelisted pieces, as a statement
  * prepared once per connection and per distinct text (so a search shape
  * is planned once). Text parameters. New result or NULL. */
-PGresult *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
+struct vc_result *vc_db_exec_sql(struct vc_db *db, const char *sql, int nparams,
                          const char *const *params, struct vc_error *err);
 
 /* Run a script of several statements with no parameters. */
@@ -80,14 +105,30 @@ enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err) VC_M
 
 /* Map a failed result's SQLSTATE to a code and fill err with a message that
  * carries no SQL text; the server's message goes to the log. */
-enum vc_code vc_db_result_error(struct vc_db *db, const PGresult *res, struct vc_error *err);
-
 /* The first value of res, which the query built as JSON text, parsed (new
  * reference), or NULL with err. */
-json_t *vc_db_json(const PGresult *res, struct vc_error *err);
+json_t *vc_db_json(const struct vc_result *res, struct vc_error *err);
 
-/* The live connection (borrowed), or NULL when not connected. */
-PGconn *vc_db_conn(struct vc_db *db);
+/* The server's own words for the last failed statement ("message: detail",
+ * borrowed, "" when none): for the command line tools, never for an HTTP
+ * answer, which must carry no SQL. */
+const char *vc_db_last_error(const struct vc_db *db);
+
+/* Inside a transaction: COPY sql FROM STDIN with len bytes of COPY text
+ * data. On a refused row, VC_ERR_INVALID_ARGUMENT with the server's message
+ * and *bad_row the 1-based row (0 when unknown); the transaction must then
+ * be rolled back. */
+enum vc_code vc_db_copy_in(struct vc_db *db, const char *sql, const char *data, size_t len,
+                           long *bad_row, struct vc_error *err) VC_MUST_CHECK;
+
+/* Called with the first value of each row of vc_db_stream; a non-OK code
+ * stops the stream (the rest of the rows are read and dropped). */
+typedef enum vc_code (*vc_db_row_fn)(void *ctx, const char *value, struct vc_error *err);
+
+/* Run sql (no parameters) and hand its rows to fn one at a time, so a
+ * result of millions of rows never sits in memory. */
+enum vc_code vc_db_stream(struct vc_db *db, const char *sql, vc_db_row_fn fn, void *ctx,
+                          struct vc_error *err) VC_MUST_CHECK;
 
 /* How many times this handle has (re)connected successfully. */
 unsigned long vc_db_connects(const struct vc_db *db);

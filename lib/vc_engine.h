@@ -35,8 +35,19 @@ struct vc_tts_request {
     size_t nspeakers;       /* 0 = single voice */
 };
 
+/* The engines of this build in a fixed order: an id indexes the engine's
+ * counters in the scoreboard and its metrics. Append only. */
+enum vc_engine_id {
+    VC_ENGINE_ESPEAK,
+    VC_ENGINE_GEMINI,
+    VC_ENGINE_ELEVENLABS,
+    VC_ENGINE_COUNT
+};
+
 struct vc_engine {
     const char *name;       /* "espeak", "gemini", "elevenlabs" */
+    enum vc_engine_id id;
+    int remote;             /* calls a paid service over HTTP */
 
     /* Prepare per-process state; called once per worker after fork.
      * May be NULL. */

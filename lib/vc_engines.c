@@ -37,26 +37,26 @@ int vc_list_index(const char *const *list, const char *name)
     return -1;
 }
 
-/* Engines in this build. Remote engines are appended here. */
-static const struct vc_engine *const engines[] = {
-    &vc_engine_espeak,
-    &vc_engine_gemini,
-    &vc_engine_elevenlabs,
+/* Engines in this build, by id. */
+static const struct vc_engine *const engines[VC_ENGINE_COUNT] = {
+    [VC_ENGINE_ESPEAK] = &vc_engine_espeak,
+    [VC_ENGINE_GEMINI] = &vc_engine_gemini,
+    [VC_ENGINE_ELEVENLABS] = &vc_engine_elevenlabs,
 };
 
-#define NENGINES (sizeof(engines) / sizeof(engines[0]))
+#define NENGINES VC_ENGINE_COUNT
 
 /* The public models: name, engine name. Aliases resolve through the
  * engine's has_model/config. */
 static const struct {
     const char *name;
-    const char *engine;
+    enum vc_engine_id engine;
 } models[] = {
-    { "espeak", "espeak" },
-    { "gemini-flash", "gemini" },
-    { "gemini-pro", "gemini" },
-    { "eleven_multilingual_v2", "elevenlabs" },
-    { "eleven_flash_v2_5", "elevenlabs" },
+    { "espeak", VC_ENGINE_ESPEAK },
+    { "gemini-flash", VC_ENGINE_GEMINI },
+    { "gemini-pro", VC_ENGINE_GEMINI },
+    { "eleven_multilingual_v2", VC_ENGINE_ELEVENLABS },
+    { "eleven_flash_v2_5", VC_ENGINE_ELEVENLABS },
 };
 
 #define NMODELS (sizeof(models) / sizeof(models[0]))
@@ -104,15 +104,6 @@ enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_
     return rc;
 }
 
-const struct vc_engine *vc_engine_by_name(const char *name)
-{
-    for (size_t i = 0; i < NENGINES; i++) {
-        if (strcmp(engines[i]->name, name) == 0)
-            return engines[i];
-    }
-    return NULL;
-}
-
 enum vc_code vc_engines_init(const struct vc_config *cfg, struct vc_error *err)
 {
     for (size_t i = 0; i < NENGINES; i++) {
@@ -125,7 +116,7 @@ enum vc_code vc_engines_init(const struct vc_config *cfg, struct vc_error *err)
         }
         if (engines[i]->init(cfg, &e) != VC_OK) {
             /* The local engine is the one that must work. */
-            if (strcmp(engines[i]->name, "espeak") == 0)
+            if (!engines[i]->remote)
                 return vc_error_set(err, e.code, NULL, "espeak: %s", e.message);
             vc_log(VC_LOG_WARN, "engine %s unavailable: %s", engines[i]->name, e.message);
             continue;
@@ -145,41 +136,31 @@ void vc_engines_shutdown(void)
     }
 }
 
+const struct vc_engine *vc_engine_at(enum vc_engine_id id)
+{
+    return (unsigned)id < NENGINES ? engines[id] : NULL;
+}
+
 /* The engine named by a model, or by a full model name one engine claims. */
-static const char *engine_of(const struct vc_config *cfg, const char *model)
+static const struct vc_engine *engine_of(const struct vc_config *cfg, const char *model)
 {
     for (size_t i = 0; i < NMODELS; i++) {
         if (strcmp(models[i].name, model) == 0)
-            return models[i].engine;
+            return engines[models[i].engine];
     }
     for (size_t i = 0; i < NENGINES; i++) {
         if (engines[i]->has_model != NULL && engines[i]->has_model(cfg, model))
-            return engines[i]->name;
+            return engines[i];
     }
     return NULL;
 }
 
-/* Whether an engine can serve cfg; *why says what is missing. */
-static int engine_available(const struct vc_config *cfg, const char *name, const char **why)
+/* Whether an engine can serve cfg; *why says what is missing (its key). */
+static int engine_available(const struct vc_config *cfg, const struct vc_engine *e,
+                            const char **why)
 {
-    const struct vc_engine *e = vc_engine_by_name(name);
-
     *why = NULL;
-    if (strcmp(name, "gemini") == 0 && cfg->gemini_api_key[0] == '\0') {
-        *why = "GEMINI_API_KEY is not set";
-        return 0;
-    }
-    if (strcmp(name, "elevenlabs") == 0 && cfg->elevenlabs_api_key[0] == '\0') {
-        *why = "ELEVENLABS_API_KEY is not set";
-        return 0;
-    }
-    if (e == NULL) {
-        *why = "this build has no such engine";
-        return 0;
-    }
-    if (e->is_available != NULL && !e->is_available(cfg, why))
-        return 0;
-    return 1;
+    return e->is_available == NULL || e->is_available(cfg, why);
 }
 
 static void resolved_name(const struct vc_config *cfg, const char *model, char *out, size_t len)
@@ -195,7 +176,7 @@ static void resolved_name(const struct vc_config *cfg, const char *model, char *
 enum vc_code vc_engines_resolve(const struct vc_config *cfg, const char *model,
                                 struct vc_model_choice *out, struct vc_error *err)
 {
-    const char *engine;
+    const struct vc_engine *engine;
     const char *why = NULL;
 
     if (model == NULL || model[0] == '\0')
@@ -209,7 +190,7 @@ enum vc_code vc_engines_resolve(const struct vc_config *cfg, const char *model,
     if (!engine_available(cfg, engine, &why))
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "model",
                             "model \"%s\" is not available: %s", model, why);
-    out->engine = vc_engine_by_name(engine);
+    out->engine = engine;
     resolved_name(cfg, model, out->resolved, sizeof(out->resolved));
     return VC_OK;
 }
@@ -223,12 +204,12 @@ json_t *vc_engines_models_json(const struct vc_config *cfg)
     for (size_t i = 0; i < NMODELS; i++) {
         char resolved[VC_MODEL_MAX];
         const char *why = NULL;
-        int ok = engine_available(cfg, models[i].engine, &why);
+        int ok = engine_available(cfg, engines[models[i].engine], &why);
         json_t *m;
 
         resolved_name(cfg, models[i].name, resolved, sizeof(resolved));
         m = json_pack("{s:s, s:s, s:s, s:b, s:s?}", "name", models[i].name,
-                      "engine", models[i].engine, "resolved", resolved,
+                      "engine", engines[models[i].engine]->name, "resolved", resolved,
                       "available", ok, "reason", ok ? NULL : why);
         if (m == NULL || json_array_append_new(list, m) != 0) {
             json_decref(list);
@@ -240,16 +221,15 @@ json_t *vc_engines_models_json(const struct vc_config *cfg)
 
 json_t *vc_engines_status_json(const struct vc_config *cfg)
 {
-    static const char *const names[] = { "espeak", "gemini", "elevenlabs" };
     json_t *out = json_object();
 
     if (out == NULL)
         return NULL;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    for (size_t i = 0; i < NENGINES; i++) {
         const char *why = NULL;
-        int ok = engine_available(cfg, names[i], &why);
-        json_object_set_new(out, names[i], json_pack("{s:b, s:s?}", "available", ok,
-                                                     "reason", ok ? NULL : why));
+        int ok = engine_available(cfg, engines[i], &why);
+        json_object_set_new(out, engines[i]->name, json_pack("{s:b, s:s?}", "available", ok,
+                                                             "reason", ok ? NULL : why));
     }
     return out;
 }

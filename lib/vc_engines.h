@@ -38,7 +38,7 @@ json_t *vc_engines_models_json(const struct vc_config *cfg);
 /* {"espeak":{"available":true}, ...} for /status (new reference). */
 json_t *vc_engines_status_json(const struct vc_config *cfg);
 
-/* The engine called name, or NULL. */
-const struct vc_engine *vc_engine_by_name(const char *name);
+/* The engine of id (static), or NULL when out of range. */
+const struct vc_engine *vc_engine_at(enum vc_engine_id id);
 
 #endif

@@ -157,22 +157,22 @@ static enum vc_code recorded(struct vc_db *db, const char *version, char sum[VC_
                              int *found, struct vc_error *err)
 {
     const char *params[1] = { version };
-    PGresult *res = vc_db_query(db, "SELECT checksum FROM schema_migrations WHERE version = $1",
+    struct vc_result *res = vc_db_query(db, "SELECT checksum FROM schema_migrations WHERE version = $1",
                                 1, params, err);
 
     if (res == NULL)
         return err ? err->code : VC_ERR_INTERNAL;
-    *found = PQntuples(res) == 1;
+    *found = vc_result_rows(res) == 1;
     if (*found)
-        snprintf(sum, VC_SHA256_HEX, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+        snprintf(sum, VC_SHA256_HEX, "%s", vc_result_value(res, 0, 0));
+    vc_result_free(res);
     return VC_OK;
 }
 
 static enum vc_code apply_one(struct vc_db *db, const struct migration *m, struct vc_error *err)
 {
     const char *params[3] = { m->version, m->file, m->checksum };
-    PGresult *res;
+    struct vc_result *res;
     enum vc_code rc;
 
     rc = vc_db_begin(db, err);
@@ -191,7 +191,7 @@ static enum vc_code apply_one(struct vc_db *db, const struct migration *m, struc
         rc = err ? err->code : VC_ERR_INTERNAL;
         goto fail;
     }
-    PQclear(res);
+    vc_result_free(res);
     rc = vc_db_commit(db, err);
     if (rc != VC_OK)
         goto fail;
@@ -208,7 +208,7 @@ enum vc_code vc_migrate(struct vc_db *db, const char *dir, FILE *out,
     size_t n = 0;
     int *pending = NULL;
     int count = 0;
-    PGresult *res;
+    struct vc_result *res;
     enum vc_code rc;
 
     rc = load_dir(dir, &list, &n, err);
@@ -255,7 +255,7 @@ enum vc_code vc_migrate(struct vc_db *db, const char *dir, FILE *out,
     }
 unlock:
     res = vc_db_query(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL);
-    PQclear(res);
+    vc_result_free(res);
 out:
     if (applied != NULL)
         *applied = count;

@@ -9,13 +9,13 @@
 #include <strings.h>
 
 #include "vc_text.h"
+#include "vc_track.h"
 
 #define SQL_MAX 8192
 
 static const char *const sorts[] = {
     "rank", "created_at", "updated_at", "title", "artist", "year", "duration", NULL
 };
-static const char *const statuses[] = { "PENDING", "PROCESSING", "COMPLETED", "FAILED", NULL };
 
 static int in_list(const char *const *list, const char *v)
 {
@@ -55,6 +55,7 @@ static enum vc_code text_param(const char *v, const char *field, size_t max,
 enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *s,
                              struct vc_error *err)
 {
+    enum vc_status st;
     const char *v;
     long n;
     enum vc_code rc;
@@ -77,9 +78,9 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
     if (rc != VC_OK)
         return rc;
     s->status = get(ctx, "status");
-    if (s->status != NULL && s->status[0] != '\0' && !in_list(statuses, s->status))
-        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "status",
-                            "status must be PENDING, PROCESSING, COMPLETED or FAILED");
+    if (s->status != NULL && s->status[0] != '\0' && vc_status_parse(s->status, &st) != 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "status", "status must be %s",
+                            vc_status_list());
     v = get(ctx, "year_from");
     if (v != NULL && v[0]) {
         rc = parse_long(v, "year_from", 1800, 2100, &n, err);
@@ -292,7 +293,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
 {
     struct query qy;
     char tsq[1024], sql[SQL_MAX], lim[24], off[24];
-    PGresult *res = NULL;
+    struct vc_result *res = NULL;
     json_t *items = NULL, *out = NULL;
     long total;
 
@@ -304,8 +305,8 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res == NULL)
         goto fail;
-    total = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
+    total = strtol(vc_result_value(res, 0, 0), NULL, 10);
+    vc_result_free(res);
 
     snprintf(lim, sizeof(lim), "%ld", s->limit);
     snprintf(off, sizeof(off), "%ld", s->offset);
@@ -341,7 +342,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     if (res == NULL)
         goto fail;
     items = vc_db_json(res, err);
-    PQclear(res);
+    vc_result_free(res);
     if (items == NULL)
         goto fail;
     out = json_pack("{s:I, s:I, s:I, s:b, s:o}", "total", (json_int_t)total,
@@ -360,7 +361,7 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
 {
     struct query qy;
     char tsq[1024], sql[SQL_MAX];
-    PGresult *res;
+    struct vc_result *res;
     json_t *out = NULL;
 
     if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK) {
@@ -386,7 +387,7 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res != NULL) {
         out = vc_db_json(res, err);
-        PQclear(res);
+        vc_result_free(res);
     }
     free_query(&qy);
     return out;

@@ -264,7 +264,7 @@ PY
     code=$(curl -s -o "$BATS_TEST_TMPDIR/later.wav" -w '%{http_code}' "$VOXCAT_URL/tts/$id.wav")
     [ "$code" = 200 ]
     check_wav "$BATS_TEST_TMPDIR/later.wav"
-    [ "$(psql_q -c "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE resource = 'track:$id'")" = "track.create,track.complete" ]
+    [ "$(psql_q -c "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE resource = 'track:$id'")" = "track.create,track.status,track.complete" ]
     # Asking again finds the same track and queues nothing new.
     [ "$(tts '{"text":"Make this one later","async":true}')" = 202 ]
     [ "$(jq -r .id "$BATS_TEST_TMPDIR/out")" = "$id" ]

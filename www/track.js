@@ -4,15 +4,6 @@ import * as api from './api.js';
 
 const $ = (id) => document.getElementById(id);
 
-// The moves PUT /status/{id} accepts from each status (SPEC: status
-// transitions). The server decides; these are only the buttons offered.
-const MOVES = {
-  PENDING: ['PROCESSING'],
-  PROCESSING: ['COMPLETED', 'FAILED', 'PENDING'],
-  COMPLETED: [],
-  FAILED: ['PENDING'],
-};
-
 function label(from, to) {
   if (from === 'FAILED' && to === 'PENDING') return 'Retry (back to pending)';
   if (from === 'PROCESSING' && to === 'PENDING') return 'Release (back to pending)';
@@ -114,7 +105,8 @@ function renderActions(t, refresh) {
   st.textContent = t.status;
   st.setAttribute('aria-label', `Status: ${t.status}`);
   box.append(st);
-  const moves = MOVES[t.status] ?? [];
+  // The server says which moves this track's status allows ("next").
+  const moves = t.next ?? [];
   let reason = null;
   if (moves.includes('FAILED')) {
     const l = document.createElement('label');

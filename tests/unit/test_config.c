@@ -84,5 +84,27 @@ int main(void)
     free(text);
     vc_config_free(&cfg);
     free(problems);
+
+    {
+        static const struct { const char *dsn, *secret, *kept; } dsns[] = {
+            { "postgresql://u:pw@h/db?password=x", "pw@", "@h/db?password=****" },
+            { "postgresql://u:pw@h/db?password=x&sslmode=require", "=x", "&sslmode=require" },
+            { "postgresql://u:p@ss@h/db", "p@ss", "@h/db" },
+            { "host=h password='my secret' dbname=d", "secret", "dbname=d" },
+            { "host=h password='it\\'s' dbname=d", "it", "dbname=d" },
+            { "password=plain host=h", "plain", "host=h" },
+            { "postgresql://u@h/db", "", "postgresql://u@h/db" },
+        };
+        for (size_t i = 0; i < sizeof(dsns) / sizeof(dsns[0]); i++) {
+            char *out = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&out, &len);
+            vc_config_mask_dsn(dsns[i].dsn, f);
+            fclose(f);
+            ok((dsns[i].secret[0] == '\0' || strstr(out, dsns[i].secret) == NULL)
+               && strstr(out, dsns[i].kept) != NULL, "masked: %s -> %s", dsns[i].dsn, out);
+            free(out);
+        }
+    }
     return done_testing();
 }

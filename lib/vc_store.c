@@ -1,0 +1,265 @@
+/* vc_store.c - audio blobs and tracks in PostgreSQL, the single-flight
+ * lock, and the per-process key -> track memo. */
+#include "vc_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vc_cache.h"
+#include "vc_pcm.h"
+#include "vc_wav.h"
+
+#define LOCK_POLL_US 50000
+#define MEMO_SLOTS 4096
+
+static const struct vc_stmt st_blob_get = {
+    "vc_store_blob_get", "SELECT wav FROM audio_blobs WHERE cache_key = $1", 1
+};
+static const struct vc_stmt st_track_by_key = {
+    "vc_store_track_by_key",
+    "SELECT id FROM audio_tracks WHERE cache_key = $1 ORDER BY created_at LIMIT 1", 1
+};
+static const struct vc_stmt st_blob_put = {
+    "vc_store_blob_put",
+    "INSERT INTO audio_blobs (cache_key, wav, bytes) VALUES ($1, $2::bytea, length($2::bytea)) "
+    "ON CONFLICT (cache_key) DO NOTHING", 2
+};
+static const struct vc_stmt st_track_put = {
+    "vc_store_track_put",
+    "INSERT INTO audio_tracks (status, title, artist, album, genre, duration, channels, "
+    " sample_rate, bitrate, format, audio_path, text, voice, language, model, cache_key) "
+    "VALUES ('COMPLETED', $1, $2, $3, $4, $5, 1, $12::int, $12::int * 16, 'wav', $6, $7, $8, $9, "
+    "        $10, $11) "
+    /* An async request's PENDING/PROCESSING track is the one completed. */
+    "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO UPDATE SET status = 'COMPLETED', "
+    " duration = EXCLUDED.duration, channels = 1, sample_rate = EXCLUDED.sample_rate, "
+    " bitrate = EXCLUDED.bitrate, format = 'wav', audio_path = EXCLUDED.audio_path, "
+    " error_message = NULL, lease_until = NULL "
+    " WHERE audio_tracks.status <> 'COMPLETED' RETURNING id, xmax = 0 AS inserted", 12
+};
+static const struct vc_stmt st_track_key = {
+    "vc_store_track_key", "SELECT cache_key FROM audio_tracks WHERE id = $1", 1
+};
+static const struct vc_stmt st_try_lock = {
+    "vc_store_try_lock", "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1
+};
+static const struct vc_stmt st_unlock = {
+    "vc_store_unlock", "SELECT pg_advisory_unlock(hashtextextended($1, 0))", 1
+};
+
+enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char **wav,
+                               size_t *len, struct vc_error *err)
+{
+    const char *params[1] = { key };
+    struct vc_result *res = vc_db_exec_bin(db, &st_blob_get, params, NULL, NULL, 1, err);
+    enum vc_code rc = VC_OK;
+
+    if (res == NULL)
+        return err->code;
+    if (vc_result_rows(res) == 0) {
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no audio for this key");
+        goto out;
+    }
+    *len = vc_result_length(res, 0, 0);
+    *wav = malloc(*len ? *len : 1);
+    if (*wav == NULL) {
+        rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    memcpy(*wav, vc_result_value(res, 0, 0), *len);
+out:
+    vc_result_free(res);
+    return rc;
+}
+
+enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, char id[VC_UUID_SIZE],
+                                   struct vc_error *err)
+{
+    const char *params[1] = { key };
+    struct vc_result *res = vc_db_exec(db, &st_track_by_key, params, err);
+
+    if (res == NULL)
+        return err->code;
+    id[0] = '\0';
+    if (vc_result_rows(res) == 1)
+        snprintf(id, VC_UUID_SIZE, "%s", vc_result_value(res, 0, 0));
+    vc_result_free(res);
+    return VC_OK;
+}
+
+struct put_ctx {
+    const struct vc_tts_input *in;
+    const char *key;
+    const unsigned char *wav;
+    size_t len;
+    const struct vc_actor *who;
+    char *id;               /* out: VC_UUID_SIZE bytes */
+};
+
+static enum vc_code put_txn(struct vc_db *db, void *vctx, struct vc_error *err)
+{
+    struct put_ctx *c = vctx;
+    const struct vc_tts_input *in = c->in;
+    char duration[32], audio_path[128], title[81], rate[16];
+    struct vc_wav_info info;
+    const char *bparams[2] = { c->key, (const char *)c->wav };
+    int blens[2] = { 0, (int)c->len };
+    int bfmts[2] = { 0, 1 };
+    struct vc_result *res;
+    int inserted = 1;
+    enum vc_code rc;
+
+    rc = vc_wav_parse(c->wav, c->len, &info, err);
+    if (rc != VC_OK)
+        return rc;
+    snprintf(duration, sizeof(duration), "%.3f", info.duration);
+    snprintf(audio_path, sizeof(audio_path), "/tts/audio/%s.wav", c->key);
+    snprintf(rate, sizeof(rate), "%u", (unsigned)VC_PCM_RATE);
+    vc_track_default_title(in->text, title, sizeof(title));
+
+    res = vc_db_exec_bin(db, &st_blob_put, bparams, blens, bfmts, 0, err);
+    if (res == NULL)
+        return err->code;
+    vc_result_free(res);
+    {
+        const char *p[12] = { in->title ? in->title : title, in->artist, in->album, in->genre,
+                              duration, audio_path, in->text, in->voice, in->language,
+                              in->model, c->key, rate };
+        res = vc_db_exec(db, &st_track_put, p, err);
+    }
+    if (res == NULL)
+        return err->code;
+    if (vc_result_rows(res) == 1) {
+        snprintf(c->id, VC_UUID_SIZE, "%s", vc_result_value(res, 0, 0));
+        inserted = vc_result_value(res, 0, 1)[0] == 't';
+    }
+    vc_result_free(res);
+    if (c->id[0] == '\0')   /* the track existed: nothing was created */
+        return vc_store_track_by_key(db, c->key, c->id, err);
+    /* A queued track is completed rather than created. */
+    return vc_audit_track(db, inserted ? "track.create" : "track.complete", c->id, c->who,
+                          "COMPLETED", NULL, err);
+}
+
+enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
+                          const unsigned char *wav, size_t len, const struct vc_actor *who,
+                          char id[VC_UUID_SIZE], struct vc_error *err)
+{
+    struct put_ctx c = { in, key, wav, len, who, id };
+
+    id[0] = '\0';
+    return vc_db_transaction(db, put_txn, &c, err);
+}
+
+enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, const char *key,
+                              struct vc_error *err)
+{
+    unsigned char *wav = NULL;
+    size_t len = 0;
+    enum vc_code rc;
+
+    if (vc_cache_has(cfg, key, NULL))
+        return VC_OK;
+    rc = vc_store_blob_get(db, key, &wav, &len, err);
+    if (rc == VC_OK)
+        rc = vc_cache_put(cfg, key, wav, len, err);
+    free(wav);
+    return rc;
+}
+
+enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
+                                struct vc_error *err)
+{
+    const char *params[1] = { id };
+    struct vc_result *res = vc_db_exec(db, &st_track_key, params, err);
+    enum vc_code rc = VC_OK;
+
+    if (res == NULL)
+        return err->code;
+    if (vc_result_rows(res) == 0)
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no track %s", id);
+    else if (vc_result_isnull(res, 0, 0) || strlen(vc_result_value(res, 0, 0)) != 64)
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "track %s has no audio", id);
+    else
+        snprintf(key, VC_SHA256_HEX, "%s", vc_result_value(res, 0, 0));
+    vc_result_free(res);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s,
+                           struct vc_error *err)
+{
+    const char *params[1] = { key };
+    double deadline = now_s() + budget_s;
+
+    for (;;) {
+        struct vc_result *res = vc_db_exec(db, &st_try_lock, params, err);
+        int got;
+
+        if (res == NULL)
+            return err->code;
+        got = vc_result_value(res, 0, 0)[0] == 't';
+        vc_result_free(res);
+        if (got)
+            return VC_OK;
+        if (now_s() > deadline) {
+            err->retry_after = 1;
+            return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL,
+                                "timed out waiting for the same synthesis on another worker");
+        }
+        usleep(LOCK_POLL_US);
+    }
+}
+
+void vc_store_unlock(struct vc_db *db, const char *key)
+{
+    const char *params[1] = { key };
+
+    vc_result_free(vc_db_exec(db, &st_unlock, params, NULL));
+}
+
+static struct {
+    char key[VC_SHA256_HEX];
+    char id[VC_UUID_SIZE];
+} memo[MEMO_SLOTS];
+
+static unsigned memo_slot(const char *key)
+{
+    /* The key is a sha256 in hex: its first digits are already uniform. */
+    unsigned h = 0;
+
+    for (int i = 0; i < 8; i++)
+        h = h * 16 + (unsigned)(key[i] <= '9' ? key[i] - '0' : key[i] - 'a' + 10);
+    return h % MEMO_SLOTS;
+}
+
+int vc_store_memo_get(const char *key, char id[VC_UUID_SIZE])
+{
+    unsigned i = memo_slot(key);
+
+    if (strcmp(memo[i].key, key) != 0)
+        return 0;
+    snprintf(id, VC_UUID_SIZE, "%s", memo[i].id);
+    return 1;
+}
+
+void vc_store_memo_put(const char *key, const char *id)
+{
+    unsigned i = memo_slot(key);
+
+    if (id[0] == '\0')
+        return;
+    snprintf(memo[i].key, sizeof(memo[i].key), "%s", key);
+    snprintf(memo[i].id, sizeof(memo[i].id), "%s", id);
+}

@@ -1,0 +1,63 @@
+/* vc_store.h - generated audio in PostgreSQL: the blob by cache key, the
+ * track that owns it, and the single-flight lock that makes N identical
+ * requests on any workers or hosts run one synthesis.
+ *
+ * The blob, its COMPLETED track and the audit row are written in one
+ * transaction: a track is never COMPLETED without its audio. The disk
+ * cache (vc_cache) is a copy rebuilt from here. A per-process memo maps
+ * keys to the tracks they belong to, so a disk-cache hit needs no round
+ * trip; tracks are never deleted, so an entry cannot go stale. */
+#ifndef VC_STORE_H
+#define VC_STORE_H
+
+#include <stddef.h>
+
+#include "vc_audit.h"
+#include "vc_config.h"
+#include "vc_db.h"
+#include "vc_error.h"
+#include "vc_hash.h"
+#include "vc_track.h"
+#include "vc_tts_input.h"
+
+/* The blob for key into *wav (new buffer the caller frees) and *len.
+ * VC_ERR_NOT_FOUND when PostgreSQL has none. */
+enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char **wav,
+                               size_t *len, struct vc_error *err) VC_MUST_CHECK;
+
+/* The oldest track whose audio is key into id ("" when none). */
+enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, char id[VC_UUID_SIZE],
+                                   struct vc_error *err) VC_MUST_CHECK;
+
+/* Record wav (borrowed) as the audio of in under key, in one transaction:
+ * the blob, the track (created COMPLETED, or an async request's track
+ * completed) and its audit row by who. id gets the track. */
+enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
+                          const unsigned char *wav, size_t len, const struct vc_actor *who,
+                          char id[VC_UUID_SIZE], struct vc_error *err) VC_MUST_CHECK;
+
+/* Make sure the disk cache has key, rebuilding the file from its blob:
+ * VC_ERR_NOT_FOUND when PostgreSQL has no such blob. */
+enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, const char *key,
+                              struct vc_error *err) VC_MUST_CHECK;
+
+/* The cache key of track id's audio: VC_ERR_NOT_FOUND for an unknown track
+ * or one without audio. id must already be a well-formed uuid. */
+enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
+                                struct vc_error *err) VC_MUST_CHECK;
+
+/* Take the single-flight lock of key, waiting at most budget_s for the
+ * worker that holds it: VC_ERR_UNAVAILABLE when the wait runs out. */
+enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s,
+                           struct vc_error *err) VC_MUST_CHECK;
+
+/* Give the lock of key back. */
+void vc_store_unlock(struct vc_db *db, const char *key);
+
+/* The memo: the track of key into id (1), or 0 when not remembered. */
+int vc_store_memo_get(const char *key, char id[VC_UUID_SIZE]);
+
+/* Remember that key belongs to track id (ignored when id is ""). */
+void vc_store_memo_put(const char *key, const char *id);
+
+#endif

@@ -1,0 +1,402 @@
+/* vc_tts_input.c - parse, validate and normalise a speech request, and
+ * compute its cache key. */
+#include "vc_tts_input.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vc_text.h"
+
+#define OUTPUT_FORMAT "wav-s16le-24000-mono"
+#define VOICE_MAX 64
+#define LANGUAGE_MAX 16
+
+void vc_tts_input_free(struct vc_tts_input *in)
+{
+    if (in == NULL)
+        return;
+    free(in->text);
+    free(in->voice);
+    free(in->language);
+    free(in->model);
+    for (size_t i = 0; i < VC_MAX_SPEAKERS; i++) {
+        free(in->speaker_name[i]);
+        free(in->speaker_voice[i]);
+    }
+    free(in->title);
+    free(in->artist);
+    free(in->album);
+    free(in->genre);
+    memset(in, 0, sizeof(*in));
+}
+
+char *vc_tts_normalise_text(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    int pending_space = 0, at_line_start = 1;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c == '\r' || c == '\n') {
+            if (!at_line_start) {
+                out[o++] = '\n';
+                at_line_start = 1;
+            }
+            pending_space = 0;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
+            pending_space = !at_line_start;
+            continue;
+        }
+        if (pending_space)
+            out[o++] = ' ';
+        pending_space = 0;
+        at_line_start = 0;
+        out[o++] = c;
+    }
+    while (o > 0 && out[o - 1] == '\n')
+        o--;
+    out[o] = '\0';
+    return out;
+}
+
+/* Copy a string value after the checks every string field shares. */
+static enum vc_code dup_checked(const char *value, const char *field, size_t max,
+                                char **out, struct vc_error *err)
+{
+    if (!vc_utf8_valid(value, strlen(value)))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, field, "%s is not valid UTF-8", field);
+    if (strlen(value) > max)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, field,
+                            "%s is longer than %zu bytes", field, max);
+    *out = strdup(value);
+    if (*out == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    return VC_OK;
+}
+
+/* Whether text has a line that starts with "name:". */
+static int text_has_speaker(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    const char *line = text;
+
+    while (line != NULL && *line) {
+        if (strncmp(line, name, n) == 0 && line[n] == ':')
+            return 1;
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return 0;
+}
+
+/* ---- one checker per kind of field ------------------------------------ */
+
+struct field;
+typedef enum vc_code (*take_fn)(const struct vc_config *cfg, const struct field *f, json_t *v,
+                                struct vc_tts_input *in, struct vc_error *err);
+
+/* A field of the request: its name, how it is checked and taken, its
+ * limit, the list of values it may hold, and where it goes in the input.
+ * v is never NULL or JSON null when take is called. */
+struct field {
+    const char *name;
+    take_fn take;
+    size_t max;
+    const char *const *list;
+    const char *list_hint;      /* where a client finds list */
+    int blank_is_absent;        /* "" leaves the default */
+    size_t off;
+};
+
+#define SLOT(in, f, type) ((type *)((char *)(in) + (f)->off))
+
+static enum vc_code take_text(const struct vc_config *cfg, const struct field *f, json_t *v,
+                              struct vc_tts_input *in, struct vc_error *err)
+{
+    const char *s;
+    size_t n;
+
+    if (!json_is_string(v))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "%s must be a string", f->name);
+    s = json_string_value(v);
+    n = json_string_length(v);
+    if (n > (size_t)cfg->max_text)
+        return vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, f->name,
+                            "text is %zu bytes, over the limit of %ld", n, cfg->max_text);
+    if (!vc_utf8_valid(s, n))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "text is not valid UTF-8");
+    in->text = vc_tts_normalise_text(s);
+    if (in->text == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    if (in->text[0] == '\0')
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "text is empty");
+    return VC_OK;
+}
+
+/* A string, from f->list when there is one. A name from a list (or a
+ * model) given as "" means not given: the default applies. */
+static enum vc_code take_string(const struct vc_config *cfg, const struct field *f, json_t *v,
+                                struct vc_tts_input *in, struct vc_error *err)
+{
+    const char *s;
+
+    (void)cfg;
+    if (!json_is_string(v))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "%s must be a string", f->name);
+    s = json_string_value(v);
+    if (s[0] == '\0' && f->blank_is_absent)
+        return VC_OK;
+    if (f->list != NULL && vc_list_index(f->list, s) < 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "unknown %s (see %s)",
+                            f->name, f->list_hint);
+    return dup_checked(s, f->name, f->max, SLOT(in, f, char *), err);
+}
+
+static enum vc_code take_speed(const struct vc_config *cfg, const struct field *f, json_t *v,
+                               struct vc_tts_input *in, struct vc_error *err)
+{
+    double speed;
+
+    (void)cfg;
+    if (!json_is_number(v))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "speed must be a number");
+    speed = json_number_value(v);
+    if (!(speed >= 0.5 && speed <= 2.0))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                            "speed must be between 0.5 and 2.0");
+    /* Two decimals is all any engine honours; rounding keeps the key stable. */
+    in->speed = round(speed * 100.0) / 100.0;
+    return VC_OK;
+}
+
+static enum vc_code take_bool(const struct vc_config *cfg, const struct field *f, json_t *v,
+                              struct vc_tts_input *in, struct vc_error *err)
+{
+    (void)cfg;
+    if (!json_is_boolean(v))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "%s must be true or false",
+                            f->name);
+    *SLOT(in, f, int) = json_is_true(v);
+    return VC_OK;
+}
+
+/* Speakers: after text, which their names must prefix. */
+static enum vc_code take_speakers(const struct vc_config *cfg, const struct field *f, json_t *v,
+                                  struct vc_tts_input *in, struct vc_error *err)
+{
+    size_t i;
+    json_t *sp;
+
+    (void)cfg;
+    if (!json_is_array(v) || json_array_size(v) > VC_MAX_SPEAKERS)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                            "speakers must be an array of at most %d {name, voice}",
+                            VC_MAX_SPEAKERS);
+    json_array_foreach(v, i, sp) {
+        const char *name = json_string_value(json_object_get(sp, "name"));
+        const char *voice = json_string_value(json_object_get(sp, "voice"));
+        enum vc_code rc;
+
+        if (!json_is_object(sp) || name == NULL || voice == NULL)
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                                "speaker %zu must be {\"name\": string, \"voice\": string}", i + 1);
+        if (name[0] == '\0' || strlen(name) > VC_SPEAKER_NAME_MAX || strpbrk(name, ":\n\r") != NULL)
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                                "speaker %zu needs a name of 1-%d characters without ':'",
+                                i + 1, VC_SPEAKER_NAME_MAX);
+        if (vc_list_index(vc_voices, voice) < 0)
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                                "speaker %zu has an unknown voice", i + 1);
+        if (i > 0 && strcmp(name, in->speaker_name[0]) == 0)
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "speaker names must differ");
+        if (!text_has_speaker(in->text, name))
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name,
+                                "no line of text starts with \"%s:\"", name);
+        rc = dup_checked(name, f->name, VC_SPEAKER_NAME_MAX, &in->speaker_name[i], err);
+        if (rc == VC_OK)
+            rc = dup_checked(voice, f->name, VOICE_MAX, &in->speaker_voice[i], err);
+        if (rc != VC_OK)
+            return rc;
+        in->nspeakers++;
+    }
+    return VC_OK;
+}
+
+#define OFF(member) offsetof(struct vc_tts_input, member)
+
+/* Every field a request may have, checked in this order: text first, as
+ * speakers refer to it. A field not here is refused by name. */
+static const struct field fields[] = {
+    { "text",     take_text,     0,                NULL,         NULL,                 0, OFF(text) },
+    { "voice",    take_string,   VOICE_MAX,        vc_voices,    "GET /tts/voices",    1, OFF(voice) },
+    { "language", take_string,   LANGUAGE_MAX,     vc_languages, "GET /tts/languages", 1, OFF(language) },
+    { "model",    take_string,   VC_MODEL_MAX,     NULL,         NULL,                 1, OFF(model) },
+    { "speed",    take_speed,    0,                NULL,         NULL,                 0, OFF(speed) },
+    { "speakers", take_speakers, 0,                NULL,         NULL,                 0, OFF(speaker_name) },
+    { "title",    take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(title) },
+    { "artist",   take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(artist) },
+    { "album",    take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(album) },
+    { "genre",    take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(genre) },
+    { "async",    take_bool,     0,                NULL,         NULL,                 0, OFF(async) },
+};
+
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const struct field *field_named(const char *name)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        if (strcmp(fields[i].name, name) == 0)
+            return &fields[i];
+    }
+    return NULL;
+}
+
+/* Validate a parsed request object (borrowed) into in. */
+static enum vc_code from_object(const struct vc_config *cfg, json_t *root,
+                                struct vc_tts_input *in, struct vc_error *err)
+{
+    const char *key;
+    json_t *v;
+    enum vc_code rc;
+
+    memset(in, 0, sizeof(*in));
+    in->speed = 1.0;
+    if (!json_is_object(root))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "body", "the body must be a JSON object");
+    json_object_foreach(root, key, v) {
+        if (field_named(key) == NULL)
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, key, "unknown field \"%s\"", key);
+    }
+    v = json_object_get(root, "text");
+    if (v == NULL || json_is_null(v))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "text", "text is required");
+    for (size_t i = 0; i < NFIELDS; i++) {
+        v = json_object_get(root, fields[i].name);
+        if (v == NULL || json_is_null(v))
+            continue;
+        rc = fields[i].take(cfg, &fields[i], v, in, err);
+        if (rc != VC_OK)
+            goto fail;
+    }
+    if (in->voice == NULL) {
+        in->voice = strdup(cfg->default_voice);
+        if (in->voice == NULL) {
+            rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+            goto fail;
+        }
+    }
+    rc = vc_engines_resolve(cfg, in->model, &in->choice, err);
+    if (rc != VC_OK)
+        goto fail;
+    if (in->model == NULL) {
+        in->model = strdup(cfg->default_model);
+        if (in->model == NULL) {
+            rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+            goto fail;
+        }
+    }
+    return VC_OK;
+fail:
+    vc_tts_input_free(in);
+    return rc;
+}
+
+enum vc_code vc_tts_input_from_json(const struct vc_config *cfg, const char *body, size_t len,
+                                    struct vc_tts_input *in, struct vc_error *err)
+{
+    json_error_t jerr;
+    json_t *root;
+    enum vc_code rc;
+
+    memset(in, 0, sizeof(*in));
+    root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "body",
+                            "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                            jerr.text);
+    rc = from_object(cfg, root, in, err);
+    json_decref(root);
+    return rc;
+}
+
+enum vc_code vc_tts_input_from_query(const struct vc_config *cfg, vc_tts_getter get, void *ctx,
+                                     struct vc_tts_input *in, struct vc_error *err)
+{
+    json_t *root = json_object();
+    enum vc_code rc = VC_OK;
+
+    memset(in, 0, sizeof(*in));
+    if (root == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    /* A query carries strings only: the JSON fields that are strings, and
+     * speed as a number. */
+    for (size_t i = 0; i < NFIELDS && rc == VC_OK; i++) {
+        const struct field *f = &fields[i];
+        const char *s;
+        json_t *v;
+
+        if (f->take != take_string && f->take != take_text && f->take != take_speed)
+            continue;
+        s = get(ctx, f->name);
+        if (s == NULL)
+            continue;
+        if (f->take == take_speed) {
+            char *end;
+            double d;
+            if (s[0] == '\0')
+                continue;
+            errno = 0;
+            d = strtod(s, &end);
+            if (errno != 0 || *end != '\0') {
+                rc = vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "speed", "speed must be a number");
+                break;
+            }
+            v = json_real(d);
+        } else {
+            /* Not json_string: it would refuse bad UTF-8 before the field
+             * check can name the field. */
+            v = json_stringn_nocheck(s, strlen(s));
+        }
+        if (v == NULL || json_object_set_new(root, f->name, v) != 0)
+            rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    }
+    if (rc == VC_OK)
+        rc = from_object(cfg, root, in, err);
+    json_decref(root);
+    return rc;
+}
+
+void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
+{
+    json_t *speakers = json_array();
+    json_t *doc = NULL;
+    char speed[16];
+    char *text = NULL;
+
+    key[0] = '\0';
+    for (size_t i = 0; speakers != NULL && i < in->nspeakers; i++)
+        json_array_append_new(speakers, json_pack("[s, s]", in->speaker_name[i],
+                                                  in->speaker_voice[i]));
+    snprintf(speed, sizeof(speed), "%.2f", in->speed);
+    if (speakers != NULL)
+        doc = json_pack("{s:i, s:s, s:s, s:s, s:O, s:s, s:s, s:s}", "v", 2,
+                        "model", in->choice.resolved, "voice", in->voice,
+                        "language", in->language ? in->language : "", "speakers", speakers,
+                        "speed", speed, "format", OUTPUT_FORMAT, "text", in->text);
+    if (doc != NULL)
+        text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text != NULL && vc_sha256_hex(text, strlen(text), key) != 0)
+        key[0] = '\0';
+    free(text);
+    json_decref(doc);
+    json_decref(speakers);
+}

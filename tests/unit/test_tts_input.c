@@ -1,0 +1,236 @@
+/* test_tts_input.c - speech request parsing, validation, normalisation and
+ * the cache key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vc_tts_input.h"
+
+static struct vc_config cfg;
+
+/* Parse body; returns the code, and the field blamed in field. */
+static enum vc_code parse(const char *body, struct vc_tts_input *in, char field[VC_ERR_FIELD_MAX])
+{
+    struct vc_error err;
+    enum vc_code rc;
+
+    vc_error_clear(&err);
+    rc = vc_tts_input_from_json(&cfg, body, strlen(body), in, &err);
+    snprintf(field, VC_ERR_FIELD_MAX, "%s", err.field);
+    return rc;
+}
+
+/* The field a bad body is refused for ("" when it is accepted). */
+static const char *refused(const char *body, enum vc_code want)
+{
+    static char field[VC_ERR_FIELD_MAX];
+    struct vc_tts_input in;
+    enum vc_code rc = parse(body, &in, field);
+
+    if (rc == VC_OK) {
+        vc_tts_input_free(&in);
+        return "";
+    }
+    return rc == want ? field : "(another code)";
+}
+
+static void key_of(const char *body, char key[VC_SHA256_HEX])
+{
+    char field[VC_ERR_FIELD_MAX];
+    struct vc_tts_input in;
+
+    key[0] = '\0';
+    if (parse(body, &in, field) != VC_OK)
+        return;
+    vc_tts_cache_key(&in, key);
+    vc_tts_input_free(&in);
+}
+
+struct query { const char *names[4], *values[4]; };
+
+static const char *get(void *ctx, const char *name)
+{
+    struct query *q = ctx;
+
+    for (int i = 0; i < 4 && q->names[i]; i++) {
+        if (strcmp(q->names[i], name) == 0)
+            return q->values[i];
+    }
+    return NULL;
+}
+
+static void test_normalise(void)
+{
+    struct { const char *in, *out; } cases[] = {
+        { "  hello   world  ", "hello world" },
+        { "a\r\nb\rc\n", "a\nb\nc" },
+        { "\n\n  x \t y\n\n\nz  \n", "x y\nz" },
+        { " \t\r\n ", "" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = vc_tts_normalise_text(cases[i].in);
+        ok(got != NULL && strcmp(got, cases[i].out) == 0, "normalise case %zu", i);
+        free(got);
+    }
+}
+
+static void test_fields(void)
+{
+    char field[VC_ERR_FIELD_MAX];
+    struct vc_tts_input in;
+
+    ok(parse("{\"text\":\"  Hello \\r\\n world \"}", &in, field) == VC_OK, "a plain request parses");
+    ok(strcmp(in.text, "Hello\nworld") == 0, "its text is normalised");
+    ok(strcmp(in.voice, cfg.default_voice) == 0, "the voice defaults to VOXCAT_DEFAULT_VOICE");
+    ok(strcmp(in.model, "espeak") == 0 && in.choice.engine != NULL, "the model defaults and resolves");
+    ok(in.speed == 1.0 && in.language == NULL && in.nspeakers == 0 && !in.async,
+       "speed 1, no language, no speakers, not async");
+    vc_tts_input_free(&in);
+
+    ok(parse("{\"text\":\"x\",\"voice\":\"Kore\",\"language\":\"de-DE\",\"speed\":1.234,"
+             "\"title\":\"T\",\"artist\":\"A\",\"album\":\"B\",\"genre\":\"G\",\"async\":true}",
+             &in, field) == VC_OK, "every field parses");
+    ok(strcmp(in.voice, "Kore") == 0 && strcmp(in.language, "de-DE") == 0, "voice and language kept");
+    ok(in.speed == 1.23, "speed is rounded to two decimals");
+    ok(strcmp(in.title, "T") == 0 && strcmp(in.genre, "G") == 0 && in.async, "labels and async kept");
+    vc_tts_input_free(&in);
+
+    ok(strcmp(refused("{}", VC_ERR_INVALID_ARGUMENT), "text") == 0, "text is required");
+    ok(strcmp(refused("{\"text\":\" \\n \"}", VC_ERR_INVALID_ARGUMENT), "text") == 0,
+       "blank text is empty");
+    ok(strcmp(refused("{\"text\":5}", VC_ERR_INVALID_ARGUMENT), "text") == 0, "text must be a string");
+    ok(strcmp(refused("{\"text\":\"a\\u0000b\"}", VC_ERR_INVALID_ARGUMENT), "body") == 0,
+       "a NUL in text is refused (jansson refuses \\u0000)");
+    ok(strcmp(refused("[1]", VC_ERR_INVALID_ARGUMENT), "body") == 0, "the body must be an object");
+    ok(strcmp(refused("{\"text\":", VC_ERR_INVALID_ARGUMENT), "body") == 0, "bad JSON names the body");
+    ok(strcmp(refused("{\"text\":\"a\",\"text\":\"b\"}", VC_ERR_INVALID_ARGUMENT), "body") == 0,
+       "a repeated field is refused");
+    ok(strcmp(refused("{\"text\":\"x\",\"colour\":1}", VC_ERR_INVALID_ARGUMENT), "colour") == 0,
+       "an unknown field is named");
+    ok(strcmp(refused("{\"text\":\"x\",\"voice\":\"Nobody\"}", VC_ERR_INVALID_ARGUMENT), "voice") == 0,
+       "an unknown voice");
+    ok(strcmp(refused("{\"text\":\"x\",\"language\":\"xx-XX\"}", VC_ERR_INVALID_ARGUMENT),
+              "language") == 0, "an unknown language");
+    ok(strcmp(refused("{\"text\":\"x\",\"model\":\"nope\"}", VC_ERR_INVALID_ARGUMENT), "model") == 0,
+       "an unknown model");
+    ok(strcmp(refused("{\"text\":\"x\",\"model\":\"gemini-flash\"}", VC_ERR_INVALID_ARGUMENT),
+              "model") == 0, "a remote model without its key");
+    ok(strcmp(refused("{\"text\":\"x\",\"speed\":0.49}", VC_ERR_INVALID_ARGUMENT), "speed") == 0,
+       "speed below 0.5");
+    ok(strcmp(refused("{\"text\":\"x\",\"speed\":\"1\"}", VC_ERR_INVALID_ARGUMENT), "speed") == 0,
+       "speed must be a number");
+    ok(strcmp(refused("{\"text\":\"x\",\"async\":1}", VC_ERR_INVALID_ARGUMENT), "async") == 0,
+       "async must be a boolean");
+    {
+        char body[700];
+        snprintf(body, sizeof(body), "{\"text\":\"x\",\"title\":\"%0501d\"}", 0);
+        ok(strcmp(refused(body, VC_ERR_INVALID_ARGUMENT), "title") == 0, "a title over 500 bytes");
+    }
+    {
+        size_t n = (size_t)cfg.max_text + 1;
+        char *body = malloc(n + 16);
+        memcpy(body, "{\"text\":\"", 9);
+        memset(body + 9, 'a', n);
+        strcpy(body + 9 + n, "\"}");
+        ok(strcmp(refused(body, VC_ERR_PAYLOAD_TOO_LARGE), "text") == 0,
+           "text over VOXCAT_MAX_TEXT is a 413");
+        free(body);
+    }
+}
+
+static void test_speakers(void)
+{
+    char field[VC_ERR_FIELD_MAX];
+    struct vc_tts_input in;
+
+    ok(parse("{\"text\":\"Ann: hi\\nBob: yo\",\"speakers\":[{\"name\":\"Ann\",\"voice\":\"Kore\"},"
+             "{\"name\":\"Bob\",\"voice\":\"Puck\"}]}", &in, field) == VC_OK, "two speakers parse");
+    ok(in.nspeakers == 2 && strcmp(in.speaker_name[1], "Bob") == 0
+       && strcmp(in.speaker_voice[1], "Puck") == 0, "in order, with their voices");
+    vc_tts_input_free(&in);
+    ok(strcmp(refused("{\"text\":\"Ann: hi\",\"speakers\":[{\"name\":\"Ann\",\"voice\":\"Kore\"},"
+                      "{\"name\":\"Ann\",\"voice\":\"Puck\"}]}", VC_ERR_INVALID_ARGUMENT),
+              "speakers") == 0, "speaker names must differ");
+    ok(strcmp(refused("{\"text\":\"hi\",\"speakers\":[{\"name\":\"Ann\",\"voice\":\"Kore\"}]}",
+                      VC_ERR_INVALID_ARGUMENT), "speakers") == 0,
+       "a speaker no line starts with");
+    ok(strcmp(refused("{\"text\":\"A:x\",\"speakers\":[{},{},{}]}", VC_ERR_INVALID_ARGUMENT),
+              "speakers") == 0, "at most two speakers");
+    ok(strcmp(refused("{\"text\":\"A:x\",\"speakers\":[{\"name\":\"A:\",\"voice\":\"Kore\"}]}",
+                      VC_ERR_INVALID_ARGUMENT), "speakers") == 0, "a name with ':'");
+    ok(strcmp(refused("{\"text\":\"A:x\",\"speakers\":[\"A\"]}", VC_ERR_INVALID_ARGUMENT),
+              "speakers") == 0, "a speaker must be an object");
+}
+
+static void test_query(void)
+{
+    struct query q = { { "text", "voice", "speed", "token" }, { "Hi  there", "Puck", "1.5", "x" } };
+    struct query bad = { { "text", "speed" }, { "Hi", "fast" } };
+    struct vc_tts_input in;
+    struct vc_error err;
+
+    vc_error_clear(&err);
+    ok(vc_tts_input_from_query(&cfg, get, &q, &in, &err) == VC_OK, "a query parses (others ignored)");
+    ok(strcmp(in.text, "Hi there") == 0 && strcmp(in.voice, "Puck") == 0 && in.speed == 1.5,
+       "with the same normalisation and fields");
+    vc_tts_input_free(&in);
+    ok(vc_tts_input_from_query(&cfg, get, &bad, &in, &err) == VC_ERR_INVALID_ARGUMENT
+       && strcmp(err.field, "speed") == 0, "a speed that is not a number");
+}
+
+static void test_key(void)
+{
+    char a[VC_SHA256_HEX], b[VC_SHA256_HEX];
+
+    key_of("{\"text\":\"Hello world\"}", a);
+    key_of("{\"text\":\"  Hello   world \",\"title\":\"other\",\"async\":true}", b);
+    ok(strlen(a) == 64 && strcmp(a, b) == 0,
+       "the key ignores labels, async and blanks the text normalises away");
+    key_of("{\"text\":\"Hello world\",\"speed\":1.001}", b);
+    ok(strcmp(a, b) == 0, "and speed past two decimals");
+    key_of("{\"text\":\"Hello world\",\"voice\":\"Puck\"}", b);
+    ok(strcmp(a, b) != 0, "another voice is another key");
+    key_of("{\"text\":\"Hello world\",\"language\":\"en-US\"}", b);
+    ok(strcmp(a, b) != 0, "a language is another key");
+    key_of("{\"text\":\"Hello world\",\"speed\":1.1}", b);
+    ok(strcmp(a, b) != 0, "another speed is another key");
+    key_of("{\"text\":\"Hello World\"}", b);
+    ok(strcmp(a, b) != 0, "the text's case counts");
+
+    /* Fields that could run together under a separator-joined key. */
+    key_of("{\"text\":\"A\\u001fKore: x\\nB: y\",\"speakers\":[{\"name\":\"A\\u001fKore\","
+           "\"voice\":\"Puck\"},{\"name\":\"B\",\"voice\":\"Kore\"}]}", a);
+    key_of("{\"text\":\"A\\u001fKore: x\\nB: y\",\"speakers\":[{\"name\":\"A\","
+           "\"voice\":\"Puck\"},{\"name\":\"B\",\"voice\":\"Kore\"}]}", b);
+    ok(a[0] != '\0' && strcmp(a, b) != 0,
+       "a speaker name holding the unit separator does not collide");
+    key_of("{\"text\":\"A: x\\nB: y\",\"speakers\":[{\"name\":\"A\",\"voice\":\"Puck\"},"
+           "{\"name\":\"B\",\"voice\":\"Kore\"}]}", a);
+    key_of("{\"text\":\"A: x\\nB: y\",\"speakers\":[{\"name\":\"B\",\"voice\":\"Kore\"},"
+           "{\"name\":\"A\",\"voice\":\"Puck\"}]}", b);
+    ok(strcmp(a, b) != 0, "speakers in another order are another request");
+}
+
+int main(void)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+
+    unsetenv("GEMINI_API_KEY");
+    unsetenv("ELEVENLABS_API_KEY");
+    unsetenv("VOXCAT_DEFAULT_MODEL");
+    unsetenv("VOXCAT_MAX_TEXT");
+    if (vc_config_load(&cfg, devnull) != VC_OK) {
+        puts("Bail out! the default configuration does not load");
+        return 1;
+    }
+    fclose(devnull);
+    test_normalise();
+    test_fields();
+    test_speakers();
+    test_query();
+    test_key();
+    vc_config_free(&cfg);
+    return done_testing();
+}
