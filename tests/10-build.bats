@@ -19,6 +19,7 @@ setup_file() {
     [ -x fcgi/voxcat-fcgi ]
     [ -x fcgi/voxcat ]
     run fcgi/voxcat version
+    [ "$status" -eq 0 ]
     [[ "$output" == "voxcat "* ]]
 }
 

@@ -103,7 +103,10 @@ fcgi_get() {
     wait "$OWN_PID" || rc=$?
     [ "$rc" -eq 0 ]
     [ ! -e "$OWN/voxcat.sock" ]
-    for p in $workers; do ! kill -0 "$p" 2>/dev/null; done
+    for p in $workers; do
+        run kill -0 "$p"
+        [ "$status" -ne 0 ] || { echo "worker $p outlived its master"; false; }
+    done
 }
 
 @test "VOXCAT_MAX_REQUESTS recycles a worker after that many requests" {
@@ -174,6 +177,8 @@ PY
     # Wait until the worker is busy with it, then ask the master to stop.
     wait_until 10 bash -c "grep -q . /proc/$(pgrep -P "$OWN_PID")/status && [ \$(ps -o stat= -p $(pgrep -P "$OWN_PID") | cut -c1) = R ]" || true
     sleep 0.3
+    # The request must still be in hand when the stop arrives.
+    kill -0 "$client"
     kill -TERM "$OWN_PID"
     wait "$client"
     grep -q "Status: 200" "$BATS_TEST_TMPDIR/slow"

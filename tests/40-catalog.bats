@@ -6,7 +6,8 @@ load helpers/common
 
 setup_file() {
     stack_up
-    "$VOXCAT_BIN_DIR/voxcat" import "$VOXCAT_SRC_DIR/tests/fixtures/catalog-small.jsonl" >/dev/null
+    "$VOXCAT_BIN_DIR/voxcat" import "$VOXCAT_SRC_DIR/tests/fixtures/catalog-small.jsonl" \
+        >"$BATS_FILE_TMPDIR/import.out"
 }
 teardown_file() { stack_down; }
 
@@ -19,6 +20,7 @@ count() { psql_q -c "SELECT count(*) FROM audio_tracks${1:+ WHERE $1}"; }
 snapshot() { psql_q -c "SELECT md5(string_agg((to_jsonb(t) - 'lease_until')::text, '|' ORDER BY id)) FROM audio_tracks t"; }
 
 @test "import reports the count and the rows are there" {
+    [ "$(cat "$BATS_FILE_TMPDIR/import.out")" = "imported 40 tracks" ]
     [ "$(count)" = 40 ]
     [ "$(psql_q -c "SELECT count(*) FROM audit_log WHERE action = 'catalog.import'")" -ge 1 ]
 }
@@ -186,6 +188,7 @@ put_status() {
     [[ "$output" == *"line 4: id: $(id 900) is also on line 2"* ]]
     printf '{"title":"a","cache_key":"k1"}\n{"title":"b","cache_key":"k1"}\n' >"$f"
     run "$VOXCAT" import "$f"
+    [ "$status" -eq 1 ]
     [[ "$output" == *"line 2: cache_key: k1 is also on line 1"* ]]
     [ "$(count)" = "$before" ]
 }
@@ -214,7 +217,6 @@ put_status() {
     run "$VOXCAT" import "$BATS_TEST_TMPDIR/all.jsonl"
     [ "$status" -eq 0 ]
     [ "$(snapshot)" = "$before" ]
-    cat "$BATS_TEST_TMPDIR/all.jsonl" | "$VOXCAT" export >/dev/null 2>&1
     psql_q -c "TRUNCATE audio_tracks"
     run "$VOXCAT" import - <"$BATS_TEST_TMPDIR/all.jsonl"
     [ "$status" -eq 0 ]
@@ -248,7 +250,7 @@ bad() {
              '%3A%2A' '%26%7C%21' '-' 'OR' '%22%22' '%28%28%28'; do
         run curl -s -w '\n%{http_code}' "$VOXCAT_URL/search?q=$q"
         [ "${lines[-1]}" = 200 ] || { echo "q=$q: $output"; false; }
-        echo "${lines[0]}" | jq -e '.total >= 0'
+        echo "${lines[0]}" | jq -e '(.total | type) == "number" and (.items | type) == "array"'
     done
     [ "$(snapshot)" = "$before" ]
     api "$VOXCAT_URL/status" | jq -e '.workers.crashes == 0'

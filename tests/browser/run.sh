@@ -15,7 +15,11 @@ if [ ! -x /usr/bin/chromium ]; then
         { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } ||
         bail "could not install chromium with apt-get"
 fi
-if [ ! -d "$here/node_modules/playwright-core" ]; then
+# The pinned version (one that supports Debian 12's Node.js 18), not
+# whatever an earlier run left behind.
+want=$(node -p "require('$here/package.json').dependencies['playwright-core']")
+have=$(node -p "try { require('$here/node_modules/playwright-core/package.json').version } catch { '' }")
+if [ "$have" != "$want" ]; then
     (cd "$here" && { npm ci --no-audit --no-fund --silent >/dev/null 2>&1 ||
         npm install --no-audit --no-fund --silent >/dev/null 2>&1; }) ||
         bail "could not install playwright-core with npm"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""fcgi_get.py SOCKET PATH - one FastCGI GET straight to a unix socket.
+"""fcgi_get.py SOCKET PATH [METHOD] - one FastCGI request (GET unless
+METHOD says otherwise) straight to a unix socket.
 
 For tests that talk to a voxcat-fcgi without nginx in front. Prints the
 response (headers and body) as the application wrote it."""
@@ -23,9 +24,10 @@ def pair(name, value):
 
 def main():
     sock_path, path = sys.argv[1], sys.argv[2]
+    method = sys.argv[3] if len(sys.argv) > 3 else "GET"
     uri, _, query = path.partition("?")
     params = b"".join(pair(k, v) for k, v in {
-        "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": uri,
+        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": uri,
         "QUERY_STRING": query, "REQUEST_URI": path, "REQUEST_ID": "test",
     }.items())
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
