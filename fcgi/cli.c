@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "vc_jsonl.h"
 #include "vc_config.h"
 #include "vc_db.h"
@@ -16,7 +17,7 @@
 #include "vc_migrate.h"
 #include "vc_tts.h"
 
-#define EX_USAGE 2
+#define EX_USAGE VC_CLI_USAGE
 
 #ifndef VC_SQL_DIR
 #define VC_SQL_DIR "/usr/local/share/voxcat/sql"
@@ -44,6 +45,7 @@ static const struct command commands[] = {
     { "check-config", "", "validate and print the configuration (secrets masked)", cmd_check_config, 0 },
     { "say", "TEXT [--voice V] [--language L] [--model M] [--speed S] -o FILE.wav",
       "synthesise speech to a WAV file, without HTTP or a database", cmd_say, 1 },
+    { "token", "create|list|revoke ...", "API tokens: scopes, daily quotas", vc_cli_token, 1 },
     { "version", "", "print the version", cmd_version, 0 },
 };
 
@@ -122,7 +124,7 @@ static int cmd_migrate(struct vc_config *cfg, int argc, char **argv)
 
 static int cmd_import(struct vc_config *cfg, int argc, char **argv)
 {
-    struct vc_actor who = { "cli", NULL };
+    struct vc_actor who = { "cli", NULL, NULL };
     struct vc_error err;
     struct vc_db *db;
     FILE *in;
@@ -155,7 +157,7 @@ static int cmd_import(struct vc_config *cfg, int argc, char **argv)
 
 static int cmd_export(struct vc_config *cfg, int argc, char **argv)
 {
-    struct vc_actor who = { "cli", NULL };
+    struct vc_actor who = { "cli", NULL, NULL };
     struct vc_error err;
     struct vc_db *db;
     long count = 0;

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "vc_db.h"
 #include "vc_engines.h"
+#include "vc_auth.h"
 #include "vc_queue.h"
 #include "worker.h"
 
@@ -100,6 +101,29 @@ static json_t *queue_json(struct vc_worker *w, int db_up)
     return out != NULL ? out : json_object();
 }
 
+/* Who is asking, so a page can say which token is in use; for an admin
+ * token, every token's usage today as well. */
+static json_t *auth_json(struct vc_request *req, int db_up)
+{
+    char scopes[128] = "";
+    json_t *out;
+
+    if (req->authenticated)
+        vc_scopes_format(req->token.scopes, scopes, sizeof(scopes));
+    out = json_pack("{s:s, s:s?, s:s?}", "mode", req->worker->cfg->auth,
+                    "token", req->authenticated ? req->token.name : NULL,
+                    "scopes", req->authenticated ? scopes : NULL);
+    if (out != NULL && db_up && req->authenticated && vc_token_allows(&req->token, VC_SCOPE_ADMIN)) {
+        struct vc_error err;
+        json_t *tokens;
+        vc_error_clear(&err);
+        tokens = vc_auth_list(req->worker->db, &err);
+        if (tokens != NULL)
+            json_object_set_new(out, "tokens", tokens);
+    }
+    return out;
+}
+
 enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
 {
     struct vc_worker *w = req->worker;
@@ -114,7 +138,7 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
     }
     vc_scoreboard_totals(w->sb, totals);
 
-    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:o}",
+    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:o, s:o}",
                      "status", db_up ? "ok" : "degraded",
                      "version", PACKAGE_VERSION,
                      "uptime_s", (json_int_t)(time(NULL) - w->sb->h.start_time),
@@ -124,7 +148,8 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
                      "workers", workers_json(w->sb),
                      "requests", requests_json(totals),
                      "cache", "dir", w->cfg->cache_dir,
-                     "queue", queue_json(w, db_up));
+                     "queue", queue_json(w, db_up),
+                     "auth", auth_json(req, db_up));
     free(totals);
     if (body == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not build the status");

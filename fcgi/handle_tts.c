@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access.h"
 #include "handlers.h"
 #include "engine_espeak.h"
 #include "vc_cache.h"
@@ -53,12 +54,13 @@ struct queued {
     struct vc_tts_input in;
     char id[VC_UUID_SIZE];
     char actor[VC_ACTOR_MAX];
+    char token_id[VC_UUID_SIZE];    /* "" when no token pays */
 };
 
 static void run_queued(struct vc_worker *w, void *ctx)
 {
     struct queued *q = ctx;
-    struct vc_actor who = { q->actor, NULL };
+    struct vc_actor who = { q->actor, NULL, q->token_id[0] ? q->token_id : NULL };
     struct vc_error err;
 
     vc_error_clear(&err);
@@ -102,6 +104,7 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
     q->in = *in;
     memset(in, 0, sizeof(*in));
     snprintf(q->actor, sizeof(q->actor), "%s", who.name);
+    snprintf(q->token_id, sizeof(q->token_id), "%s", who.token_id ? who.token_id : "");
     req->after = run_queued;
     req->after_ctx = q;
     return VC_OK;
@@ -115,6 +118,12 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
     char extra[256];
     enum vc_code rc;
 
+    /* A paid engine spends the operator's money: it needs its own scope. */
+    if (in->choice.engine->remote) {
+        rc = vc_access_require(req, VC_SCOPE_TTS_REMOTE, err);
+        if (rc != VC_OK)
+            return rc;
+    }
     if (in->async)
         return speak_later(req, in, err);
     rc = vc_tts_speak(w->cfg, w->db, in, &who, &res, err);

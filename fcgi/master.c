@@ -18,6 +18,7 @@
 #include "signals.h"
 #include "vc_log.h"
 #include "worker.h"
+#include "vc_time.h"
 
 enum master_state { NORMAL, RELOADING, TERMINATING };
 
@@ -41,14 +42,6 @@ struct master {
     int fatal;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void describe_exit(int status, char *buf, size_t len)
 {
     if (WIFEXITED(status))
@@ -62,7 +55,7 @@ static void describe_exit(int status, char *buf, size_t len)
 
 static void on_crash(struct master *m)
 {
-    double now = now_s();
+    double now = vc_time_mono_s();
     double delay_ms;
 
     m->sb->h.crashes++;
@@ -142,7 +135,7 @@ static void count(const struct master *m, struct census *c)
 static void spawn(struct master *m)
 {
     if (vc_children_spawn(m->sb, m->cfg, m->listen_fd, m->generation) < 0)
-        m->next_spawn_at = now_s() + 1.0;
+        m->next_spawn_at = vc_time_mono_s() + 1.0;
 }
 
 /* Bring the pool towards its target; one step per call while reloading. */
@@ -158,7 +151,7 @@ static void maintain(struct master *m)
         if (c.starting > 0)
             return;             /* wait for the new worker to be ready */
         if (c.current < target && c.current + c.old <= target) {
-            if (now_s() >= m->next_spawn_at)
+            if (vc_time_mono_s() >= m->next_spawn_at)
                 spawn(m);
             return;
         }
@@ -172,7 +165,7 @@ static void maintain(struct master *m)
         m->state = NORMAL;
         vc_log(VC_LOG_INFO, "reload done: %d workers of generation %u", c.current, m->generation);
     }
-    while (c.current < target && now_s() >= m->next_spawn_at) {
+    while (c.current < target && vc_time_mono_s() >= m->next_spawn_at) {
         spawn(m);
         c.current++;
     }
@@ -240,7 +233,7 @@ static void begin_shutdown(struct master *m, int signo)
     if (m->state == TERMINATING)
         return;
     m->state = TERMINATING;
-    m->term_deadline = now_s() + m->cfg->shutdown_timeout;
+    m->term_deadline = vc_time_mono_s() + m->cfg->shutdown_timeout;
     vc_log(VC_LOG_INFO, "%s: finishing requests in hand, then exiting", strsignal(signo));
     for (int i = 0; i < VC_SB_SLOTS; i++) {
         if (m->sb->slots[i].pid > 0)
@@ -256,6 +249,46 @@ static int write_pid_file(const char *path)
         return -1;
     fprintf(f, "%d\n", (int)getpid());
     return fclose(f);
+}
+
+/* The master's loop: signals, reaping, respawning, until the pool has
+ * stopped. Returns the process exit status. */
+static int supervise(struct master *m)
+{
+    maintain(m);       /* the first workers now, not after a poll timeout */
+    for (;;) {
+        struct pollfd pfd = { .fd = vc_signals_fd(), .events = POLLIN };
+        int sig;
+
+        if (poll(&pfd, 1, m->state == NORMAL && m->next_spawn_at <= vc_time_mono_s() ? 1000 : 50) < 0
+            && errno != EINTR) {
+            vc_log(VC_LOG_ERROR, "poll: %s", strerror(errno));
+            return 1;
+        }
+        while ((sig = vc_signals_next()) != 0) {
+            if (sig == SIGHUP)
+                begin_reload(m);
+            else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+                begin_shutdown(m, sig);
+        }
+        reap(m);
+        if (m->state == TERMINATING) {
+            if (vc_children_alive(m->sb) == 0)
+                return 0;
+            if (!m->killed && vc_time_mono_s() >= m->term_deadline) {
+                vc_log(VC_LOG_WARN, "shutdown timeout: killing %d workers",
+                       vc_children_alive(m->sb));
+                vc_children_signal_all(m->sb, SIGKILL);
+                m->killed = 1;
+            }
+            continue;
+        }
+        maintain(m);
+        if (m->fatal && vc_children_alive(m->sb) == 0) {
+            vc_log(VC_LOG_ERROR, "no worker can run: exiting");
+            return 1;
+        }
+    }
 }
 
 int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
@@ -299,43 +332,7 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     }
     vc_log(VC_LOG_INFO, "voxcat-fcgi " PACKAGE_VERSION " listening on %s with %d workers",
            cfg->listen, cfg->workers);
-    maintain(&m);       /* the first workers now, not after a poll timeout */
-
-    for (;;) {
-        struct pollfd pfd = { .fd = vc_signals_fd(), .events = POLLIN };
-        int sig;
-
-        if (poll(&pfd, 1, m.state == NORMAL && m.next_spawn_at <= now_s() ? 1000 : 50) < 0
-            && errno != EINTR) {
-            vc_log(VC_LOG_ERROR, "poll: %s", strerror(errno));
-            rc = 1;
-            break;
-        }
-        while ((sig = vc_signals_next()) != 0) {
-            if (sig == SIGHUP)
-                begin_reload(&m);
-            else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
-                begin_shutdown(&m, sig);
-        }
-        reap(&m);
-        if (m.state == TERMINATING) {
-            if (vc_children_alive(m.sb) == 0)
-                break;
-            if (!m.killed && now_s() >= m.term_deadline) {
-                vc_log(VC_LOG_WARN, "shutdown timeout: killing %d workers",
-                       vc_children_alive(m.sb));
-                vc_children_signal_all(m.sb, SIGKILL);
-                m.killed = 1;
-            }
-            continue;
-        }
-        maintain(&m);
-        if (m.fatal && vc_children_alive(m.sb) == 0) {
-            vc_log(VC_LOG_ERROR, "no worker can run: exiting");
-            rc = 1;
-            break;
-        }
-    }
+    rc = supervise(&m);
 close:
     vc_listen_close(m.cfg, m.listen_fd);
     if (opt->pid_file != NULL)

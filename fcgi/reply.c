@@ -16,6 +16,7 @@ static const char *reason(int status)
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
@@ -45,6 +46,13 @@ static void write_head(struct vc_request *req, int status, const char *content_t
     if (with_length) {
         snprintf(line, sizeof(line), "Content-Length: %zu\r\n", len);
         FCGX_PutS(line, req->fcgx->out);
+    }
+    if (req->cors_origin != NULL) {
+        snprintf(line, sizeof(line), "Access-Control-Allow-Origin: %.400s\r\nVary: Origin\r\n",
+                 req->cors_origin);
+        FCGX_PutS(line, req->fcgx->out);
+        FCGX_PutS("Access-Control-Expose-Headers: X-Track-Id, X-Cache, Content-Location, "
+                  "Location, Retry-After\r\n", req->fcgx->out);
     }
     if (req->request_id != NULL && req->request_id[0]) {
         snprintf(line, sizeof(line), "X-Request-Id: %.64s\r\n", req->request_id);
@@ -102,6 +110,8 @@ void vc_reply_error(struct vc_request *req, const struct vc_error *err)
         snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", err->retry_after);
     if (err->code == VC_ERR_UNAVAILABLE && err->retry_after > 0)
         snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", err->retry_after);
+    if (err->code == VC_ERR_UNAUTHORIZED)
+        snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer realm=\"voxcat\"\r\n");
     strncat(extra, "Cache-Control: no-store\r\n", sizeof(extra) - strlen(extra) - 1);
     if (body == NULL) {
         vc_reply_bytes(req, 500, "application/json", extra, fallback, sizeof(fallback) - 1);

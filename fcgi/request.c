@@ -168,8 +168,12 @@ const char *vc_request_param(const struct vc_request *req, const char *name)
 
 struct vc_actor vc_request_actor(const struct vc_request *req)
 {
-    struct vc_actor who = { "anonymous", req->remote_addr };
+    struct vc_actor who = { "anonymous", req->remote_addr, NULL };
 
+    if (req->authenticated) {
+        who.name = req->token.name;
+        who.token_id = req->token.id;
+    }
     return who;
 }
 

@@ -13,11 +13,12 @@
 #include <stddef.h>
 
 #include "vc_audit.h"
+#include "vc_auth.h"
 #include "vc_error.h"
 
 struct vc_worker;
 
-#define VC_ACTOR_MAX 64     /* an actor's name, with its NUL */
+#define VC_ACTOR_MAX VC_TOKEN_NAME_MAX     /* an actor's name, with its NUL */
 
 #define VC_MAX_PARAMS 32
 
@@ -48,6 +49,11 @@ struct vc_request {
     int route_index;            /* for metrics; see vc_route_count() */
     const char *captures[2];    /* {id}-style path segments, into capture_buf */
     char *capture_buf;          /* owned storage for captures */
+
+    /* Set by access.c: the caller's token, and an Origin allowed to read. */
+    struct vc_token token;
+    int authenticated;
+    const char *cors_origin;
 
     /* Filled by the reply helpers, read by the access log. */
     int status;
@@ -86,7 +92,8 @@ const char *vc_request_env(const struct vc_request *req, const char *name);
  * more than once the last wins. */
 const char *vc_request_param(const struct vc_request *req, const char *name);
 
-/* Who makes this request, for the audit log: names borrowed from req. */
+/* Who makes this request, for the audit log and the quota: the token's
+ * name, or "anonymous" (strings borrowed from req). */
 struct vc_actor vc_request_actor(const struct vc_request *req);
 
 /* Whether the client prefers JSON over audio (Accept: application/json). */

@@ -5,26 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "handlers.h"
 #include "scoreboard.h"
 
+#define OPEN VC_ACCESS_OPEN
+#define READ VC_SCOPE_READ
+
+/* Every route, with the scope it needs (READ only under VOXCAT_AUTH=all;
+ * speech needs tts, and tts:remote once a paid model is asked for). */
 static const struct vc_route routes[] = {
-    { "GET", "/status",       vc_handle_status,       0, "status" },
-    { "GET", "/status/live",  vc_handle_status_live,  0, "status_live" },
-    { "GET", "/status/ready", vc_handle_status_ready, 0, "status_ready" },
-    { "GET", "/status/metrics", vc_handle_status_metrics, 0, "status_metrics" },
-    { "GET", "/status/{id}",  vc_handle_track_status_get, 0, "status_track" },
-    { "PUT", "/status/{id}",  vc_handle_track_status_put, 1, "status_track" },
-    { "GET", "/search",        vc_handle_search,        0, "search" },
-    { "GET", "/search/facets", vc_handle_search_facets, 0, "search_facets" },
-    { "GET", "/search/{id}",   vc_handle_search_track,  0, "search_track" },
-    { "POST", "/tts",             vc_handle_tts_post,      1, "tts" },
-    { "GET",  "/tts",             vc_handle_tts_get,       1, "tts" },
-    { "GET",  "/tts/voices",      vc_handle_tts_voices,    0, "tts_voices" },
-    { "GET",  "/tts/languages",   vc_handle_tts_languages, 0, "tts_languages" },
-    { "GET",  "/tts/models",      vc_handle_tts_models,    0, "tts_models" },
-    { "GET",  "/tts/audio/{key}", vc_handle_tts_audio,     0, "tts_audio" },
-    { "GET",  "/tts/{id}",        vc_handle_tts_track,     0, "tts_track" },
+    { "GET", "/status",       vc_handle_status,       READ, "status" },
+    { "GET", "/status/live",  vc_handle_status_live,  OPEN, "status_live" },
+    { "GET", "/status/ready", vc_handle_status_ready, OPEN, "status_ready" },
+    { "GET", "/status/metrics", vc_handle_status_metrics, READ, "status_metrics" },
+    { "GET", "/status/{id}",  vc_handle_track_status_get, READ, "status_track" },
+    { "PUT", "/status/{id}",  vc_handle_track_status_put, VC_SCOPE_CATALOG_WRITE, "status_track" },
+    { "GET", "/search",        vc_handle_search,        READ, "search" },
+    { "GET", "/search/facets", vc_handle_search_facets, READ, "search_facets" },
+    { "GET", "/search/{id}",   vc_handle_search_track,  READ, "search_track" },
+    { "POST", "/tts",             vc_handle_tts_post,      VC_SCOPE_TTS, "tts" },
+    { "GET",  "/tts",             vc_handle_tts_get,       VC_SCOPE_TTS, "tts" },
+    { "GET",  "/tts/voices",      vc_handle_tts_voices,    READ, "tts_voices" },
+    { "GET",  "/tts/languages",   vc_handle_tts_languages, READ, "tts_languages" },
+    { "GET",  "/tts/models",      vc_handle_tts_models,    READ, "tts_models" },
+    { "GET",  "/tts/audio/{key}", vc_handle_tts_audio,     READ, "tts_audio" },
+    { "GET",  "/tts/{id}",        vc_handle_tts_track,     READ, "tts_track" },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -166,6 +172,18 @@ enum vc_route_found vc_route_find(struct vc_request *req, const struct vc_route 
     return VC_ROUTE_NOT_FOUND;
 }
 
+/* A browser's preflight from an allowed origin: what it may send. */
+static void reply_preflight(struct vc_request *req, const char *allow)
+{
+    char headers[VC_ALLOW_MAX + 200];
+
+    snprintf(headers, sizeof(headers),
+             "Access-Control-Allow-Methods: %s\r\n"
+             "Access-Control-Allow-Headers: Authorization, Content-Type, Accept\r\n"
+             "Access-Control-Max-Age: 600\r\n", allow);
+    vc_reply_headers(req, 204, headers);
+}
+
 void vc_route(struct vc_request *req)
 {
     const struct vc_route *r;
@@ -173,13 +191,17 @@ void vc_route(struct vc_request *req)
     struct vc_error err;
 
     vc_error_clear(&err);
+    vc_access_cors(req);
     switch (vc_route_find(req, &r, allow)) {
     case VC_ROUTE_NOT_FOUND:
         vc_error_set(&err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
         vc_reply_error(req, &err);
         return;
     case VC_ROUTE_BAD_METHOD:
-        reply_405(req, allow);
+        if (strcmp(req->method, "OPTIONS") == 0 && req->cors_origin != NULL)
+            reply_preflight(req, allow);
+        else
+            reply_405(req, allow);
         return;
     case VC_ROUTE_NO_MEMORY:
         vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
@@ -187,6 +209,10 @@ void vc_route(struct vc_request *req)
         return;
     case VC_ROUTE_FOUND:
         break;
+    }
+    if (vc_access_check(req, r->scope, &err) != VC_OK) {
+        vc_reply_error(req, &err);
+        return;
     }
     if (req->params_bad) {
         vc_error_set(&err, VC_ERR_INVALID_ARGUMENT, "query",

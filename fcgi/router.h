@@ -3,8 +3,8 @@
  * Patterns are literal segments and {name} segments that capture one path
  * segment (into req->captures, in order). A path that matches a pattern
  * with another method is a 405 with an Allow header; no pattern, a 404.
- * Each route says whether it writes, so the auth check (a later issue) lives
- * here, in one place. */
+ * Each route declares the scope a caller needs, so the access check
+ * (access.h) happens here, in one place, before any handler runs. */
 #ifndef VC_ROUTER_H
 #define VC_ROUTER_H
 
@@ -19,7 +19,7 @@ struct vc_route {
     const char *method;     /* "GET" also serves HEAD */
     const char *pattern;
     vc_handler_fn handler;
-    int writes;
+    unsigned scope;         /* what a caller needs: see access.h */
     const char *name;       /* for logs and metrics */
 };
 

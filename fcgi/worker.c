@@ -19,6 +19,7 @@
 #include "vc_http.h"
 #include "vc_tts.h"
 #include "vc_log.h"
+#include "vc_time.h"
 
 /* A body larger than this is refused before it is read: the largest valid
  * request is a VOXCAT_MAX_TEXT text JSON-escaped (x6) plus the other fields. */
@@ -30,14 +31,6 @@ static void on_stop(int signo)
 {
     (void)signo;
     stop_requested = 1;
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
 static void access_log(struct vc_request *req, double ms)
@@ -116,7 +109,7 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *ho
 {
     struct vc_request req;
     struct vc_error err;
-    double start = now_us();
+    double start = (vc_time_mono_s() * 1000000.0);
     double us;
 
     vc_error_clear(&err);
@@ -130,7 +123,7 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *ho
         vc_route(&req);
     }
     FCGX_FFlush(fcgx->out);
-    us = now_us() - start;
+    us = (vc_time_mono_s() * 1000000.0) - start;
     access_log(&req, us / 1000.0);
     vc_scoreboard_count(w->sb, w->slot, req.route_index, req.status, (uint64_t)us);
     count_extras(w, &req);
@@ -166,6 +159,30 @@ static void install_worker_signals(sigset_t *waitmask)
     sigdelset(waitmask, SIGQUIT);
 }
 
+/* Per-process state, made after fork: the database handles, libfcgi's
+ * request on the shared socket, and the engines (espeak-ng keeps global
+ * state: one engine per process). A worker that cannot have them exits
+ * VC_EXIT_CONFIG and is not respawned. */
+static void worker_init(struct vc_worker *w, FCGX_Request *fcgx, int listen_fd)
+{
+    const struct vc_config *cfg = w->cfg;
+    struct vc_error err;
+
+    vc_error_clear(&err);
+    w->db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
+    w->db_read = cfg->database_url_read[0]
+        ? vc_db_new(cfg->database_url_read, cfg->db_timeout_ms, 1) : w->db;
+    if (w->db == NULL || w->db_read == NULL || FCGX_Init() != 0
+        || FCGX_InitRequest(fcgx, listen_fd, 0) != 0) {
+        vc_log(VC_LOG_ERROR, "worker initialisation failed");
+        _exit(VC_EXIT_CONFIG);
+    }
+    if (vc_engines_init(cfg, &err) != VC_OK) {
+        vc_log(VC_LOG_ERROR, "%s", err.message);
+        _exit(VC_EXIT_CONFIG);
+    }
+}
+
 void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
                     int slot, int listen_fd)
 {
@@ -185,24 +202,7 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
         _exit(0);
-
-    w.db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
-    w.db_read = cfg->database_url_read[0]
-        ? vc_db_new(cfg->database_url_read, cfg->db_timeout_ms, 1) : w.db;
-    if (w.db == NULL || w.db_read == NULL || FCGX_Init() != 0
-        || FCGX_InitRequest(&fcgx, listen_fd, 0) != 0) {
-        vc_log(VC_LOG_ERROR, "worker initialisation failed");
-        _exit(VC_EXIT_CONFIG);
-    }
-    /* espeak-ng keeps global state: one engine per process, after fork. */
-    {
-        struct vc_error err;
-        vc_error_clear(&err);
-        if (vc_engines_init(cfg, &err) != VC_OK) {
-            vc_log(VC_LOG_ERROR, "%s", err.message);
-            _exit(VC_EXIT_CONFIG);
-        }
-    }
+    worker_init(&w, &fcgx, listen_fd);
     vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
     vc_log(VC_LOG_DEBUG, "worker ready in slot %d", slot);
 

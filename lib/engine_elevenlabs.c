@@ -149,7 +149,8 @@ static enum vc_code speak(const struct vc_config *cfg, const struct vc_tts_reque
     snprintf(url, sizeof(url), "%s/v1/text-to-speech/%s?output_format=pcm_24000",
              cfg->elevenlabs_api_base, id);
     snprintf(key_header, sizeof(key_header), "xi-api-key: %s", cfg->elevenlabs_api_key);
-    hr = (struct vc_http_request){ "elevenlabs", url, headers, json, strlen(json), classify, &ctx };
+    hr = (struct vc_http_request){ "elevenlabs", url, headers, json, strlen(json), classify, &ctx,
+                                   req->deadline };
     rc = vc_http_call(cfg, &hr, &resp, err);
     vc_http_response_free(&resp);
     free(json);

@@ -234,7 +234,8 @@ static enum vc_code gemini_synthesize(const struct vc_config *cfg, const struct 
     snprintf(url, sizeof(url), "%s/v1beta/models/%s:generateContent", cfg->gemini_api_base,
              req->model);
     snprintf(key_header, sizeof(key_header), "x-goog-api-key: %s", cfg->gemini_api_key);
-    hr = (struct vc_http_request){ "gemini", url, headers, text, strlen(text), classify, &ctx };
+    hr = (struct vc_http_request){ "gemini", url, headers, text, strlen(text), classify, &ctx,
+                                   req->deadline };
     rc = vc_http_call(cfg, &hr, &resp, err);
     vc_http_response_free(&resp);
     free(text);

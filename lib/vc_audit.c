@@ -5,7 +5,7 @@
 
 #include "vc_track.h"
 
-const struct vc_actor vc_actor_system = { "system", NULL };
+const struct vc_actor vc_actor_system = { "system", NULL, NULL };
 
 static const struct vc_stmt st_audit = {
     "vc_audit",

@@ -9,10 +9,12 @@
 #include "vc_error.h"
 
 /* Who did a write. Strings borrowed; a NULL name is recorded as the
- * worker itself ("system"), a NULL ip as none. */
+ * worker itself ("system"), a NULL ip as none. token_id, when set, is the
+ * API token whose daily quota pays for any synthesis (vc_auth). */
 struct vc_actor {
     const char *name;
     const char *ip;
+    const char *token_id;
 };
 
 /* The actor of work a worker does on its own (leases, the idle queue). */

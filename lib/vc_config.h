@@ -48,7 +48,12 @@ struct vc_config {
     char *elevenlabs_api_key;
     char *elevenlabs_api_base;
     char *elevenlabs_voices;    /* "Name=voice_id,..." */
-    char *auth;                 /* "off" | "required" */
+    char *auth;                 /* "off" | "writes" | "all" */
+    char *cors_origins;         /* "https://a.example,https://b.example" */
+    int max_segments;           /* upstream calls one request may make */
+    int max_audio_s;            /* longest audio one request may make */
+    long request_timeout_ms;    /* one synthesis, all segments and retries */
+    long lock_wait_ms;          /* wait for another worker's same synthesis */
 };
 
 /* Read every setting from the environment into cfg (zeroed by this call),

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "vc_log.h"
+#include "vc_time.h"
 
 #define MAX_PREPARED 512
 #define MAX_DYNAMIC 256
@@ -177,6 +178,11 @@ enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err)
         char msg[256];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
         msg[strcspn(msg, "\n")] = '\0';
+        /* libpq quotes pieces of a malformed connection string, which may
+         * hold a password: say only that it is malformed. */
+        if (strstr(msg, "connection info string") != NULL || strstr(msg, "URI") != NULL
+            || strstr(msg, "connection option") != NULL || strstr(msg, "conninfo") != NULL)
+            snprintf(msg, sizeof(msg), "the connection string (VOXCAT_DATABASE_URL) is malformed");
         vc_log(VC_LOG_WARN, "database connect failed: %s", msg);
         drop_connection(db);
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
@@ -417,25 +423,17 @@ enum vc_code vc_db_transaction(struct vc_db *db, vc_db_txn_fn fn, void *ctx,
     return rc;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err)
 {
     static const struct vc_stmt ping = { "vc_ping", "SELECT 1", 0 };
-    double start = now_ms();
+    double start = (vc_time_mono_s() * 1000.0);
     struct vc_result *res = vc_db_exec(db, &ping, NULL, err);
 
     if (res == NULL)
         return err ? err->code : VC_ERR_UNAVAILABLE;
     vc_result_free(res);
     if (ms != NULL)
-        *ms = now_ms() - start;
+        *ms = (vc_time_mono_s() * 1000.0) - start;
     return VC_OK;
 }
 

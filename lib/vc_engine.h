@@ -33,6 +33,7 @@ struct vc_tts_request {
     double speed;           /* 0.5 - 2.0, 1.0 = normal */
     struct vc_speaker speakers[VC_MAX_SPEAKERS];
     size_t nspeakers;       /* 0 = single voice */
+    double deadline;        /* vc_time_mono_s() by which all calls end; 0: none */
 };
 
 /* The engines of this build in a fixed order: an id indexes the engine's
@@ -78,7 +79,10 @@ typedef enum vc_code (*vc_speak_line_fn)(const struct vc_config *cfg,
 
 /* Multi-speaker for engines without it: each line of req->text that starts
  * with "Name:" of a speaker in that speaker's voice (the prefix dropped),
- * other lines in req->voice, joined with pause_ms of silence. */
+ * other lines in req->voice, joined with pause_ms of silence. Consecutive
+ * lines in one voice are one call; more calls than VOXCAT_MAX_SEGMENTS is
+ * a 400 before any is made; the request's deadline (504) and
+ * VOXCAT_MAX_AUDIO_S (413) stop it between calls. */
 enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_tts_request *req,
                                    vc_speak_line_fn speak, unsigned pause_ms,
                                    struct vc_pcm *out, struct vc_error *err) VC_MUST_CHECK;

@@ -10,6 +10,7 @@
 #include "engine_gemini.h"
 #include "vc_http.h"
 #include "vc_log.h"
+#include "vc_time.h"
 
 /* The public voices are Gemini's 30 and the languages the 24 codes Gemini
  * TTS supports, whatever engine speaks them; the local engine maps each to
@@ -63,15 +64,21 @@ static const struct {
 
 static int initialised[NENGINES];
 
-enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_tts_request *req,
-                                   vc_speak_line_fn speak, unsigned pause_ms,
-                                   struct vc_pcm *out, struct vc_error *err)
+/* One call's worth of text: consecutive lines in one voice. */
+struct segment {
+    const char *voice;
+    char *text;             /* owned */
+};
+
+/* Split req->text into segments of one voice each (at most max + 1, so
+ * the caller can tell there are too many). *n gets the count. */
+static enum vc_code segments_of(const struct vc_tts_request *req, struct segment *segs,
+                                size_t max, size_t *n, struct vc_error *err)
 {
     char *copy = strdup(req->text);
     char *save = NULL;
-    enum vc_code rc = VC_OK;
-    int first = 1;
 
+    *n = 0;
     if (copy == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
     for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -79,10 +86,10 @@ enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_
         const char *rest = line;
 
         for (size_t i = 0; i < req->nspeakers; i++) {
-            size_t n = strlen(req->speakers[i].name);
-            if (strncmp(line, req->speakers[i].name, n) == 0 && line[n] == ':') {
+            size_t len = strlen(req->speakers[i].name);
+            if (strncmp(line, req->speakers[i].name, len) == 0 && line[len] == ':') {
                 voice = req->speakers[i].voice;
-                rest = line + n + 1;
+                rest = line + len + 1;
                 while (*rest == ' ')
                     rest++;
                 break;
@@ -90,17 +97,65 @@ enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_
         }
         if (*rest == '\0')
             continue;
-        if (!first) {
-            rc = vc_pcm_append_silence(out, pause_ms, err);
-            if (rc != VC_OK)
-                break;
+        if (*n > 0 && strcmp(segs[*n - 1].voice, voice) == 0) {
+            struct segment *last = &segs[*n - 1];
+            size_t a = strlen(last->text), b = strlen(rest);
+            char *joined = realloc(last->text, a + b + 2);
+            if (joined == NULL)
+                goto oom;
+            joined[a] = '\n';
+            memcpy(joined + a + 1, rest, b + 1);
+            last->text = joined;
+            continue;
         }
-        first = 0;
-        rc = speak(cfg, req, rest, voice, out, err);
-        if (rc != VC_OK)
-            break;
+        if (*n == max + 1)
+            break;          /* one past the cap is all the caller needs to see */
+        segs[*n].voice = voice;
+        segs[*n].text = strdup(rest);
+        if (segs[*n].text == NULL)
+            goto oom;
+        (*n)++;
     }
     free(copy);
+    return VC_OK;
+oom:
+    free(copy);
+    return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+}
+
+enum vc_code vc_engine_speak_lines(const struct vc_config *cfg, const struct vc_tts_request *req,
+                                   vc_speak_line_fn speak, unsigned pause_ms,
+                                   struct vc_pcm *out, struct vc_error *err)
+{
+    size_t max = (size_t)cfg->max_segments;
+    struct segment *segs = calloc(max + 1, sizeof(*segs));
+    size_t n = 0;
+    enum vc_code rc;
+
+    if (segs == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    rc = segments_of(req, segs, max, &n, err);
+    if (rc == VC_OK && n > max)
+        rc = vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "text",
+                          "the speakers take turns more than %zu times (VOXCAT_MAX_SEGMENTS)", max);
+    for (size_t i = 0; rc == VC_OK && i < n; i++) {
+        if (req->deadline > 0 && vc_time_mono_s() >= req->deadline) {
+            rc = vc_error_set(err, VC_ERR_UPSTREAM_TIMEOUT, NULL,
+                              "the synthesis ran past VOXCAT_REQUEST_TIMEOUT_MS");
+            break;
+        }
+        if (i > 0)
+            rc = vc_pcm_append_silence(out, pause_ms, err);
+        if (rc == VC_OK)
+            rc = speak(cfg, req, segs[i].text, segs[i].voice, out, err);
+        if (rc == VC_OK && out->rate > 0 && out->len / (size_t)out->rate > (size_t)cfg->max_audio_s)
+            rc = vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, "text",
+                              "the audio would be longer than %d s (VOXCAT_MAX_AUDIO_S)",
+                              cfg->max_audio_s);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(segs[i].text);
+    free(segs);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vc_log.h"
+#include "vc_time.h"
 
 #define BACKOFF_BASE_S 0.25
 #define BACKOFF_CAP_S 8.0
@@ -58,14 +59,6 @@ void vc_http_shutdown(void)
     if (handle != NULL)
         curl_easy_cleanup(handle);
     handle = NULL;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -170,8 +163,11 @@ enum vc_code vc_http_call(const struct vc_config *cfg, const struct vc_http_requ
                           struct vc_http_response *resp, struct vc_error *err)
 {
     struct vc_http_stats *st = stats_for(req->engine);
-    double deadline = now_s() + cfg->http_timeout_ms / 1000.0;
+    double deadline = vc_time_mono_s() + cfg->http_timeout_ms / 1000.0;
     int timed_out = 0;
+
+    if (req->deadline > 0 && req->deadline < deadline)
+        deadline = req->deadline;
 
     memset(resp, 0, sizeof(*resp));
     if (handle == NULL) {
@@ -183,7 +179,7 @@ enum vc_code vc_http_call(const struct vc_config *cfg, const struct vc_http_requ
     st->calls++;
     vc_error_clear(err);
     for (int n = 0; n < cfg->retry_attempts; n++) {
-        double start = now_s();
+        double start = vc_time_mono_s();
         double left = deadline - start;
         double delay = -1;
         CURLcode cc = CURLE_OK;
@@ -197,14 +193,14 @@ enum vc_code vc_http_call(const struct vc_config *cfg, const struct vc_http_requ
         st->attempts++;
         attempt(cfg, req, left, resp, &cc);
         if (cc != CURLE_OK) {
-            timed_out = resp->timed_out || now_s() >= deadline;
+            timed_out = resp->timed_out || vc_time_mono_s() >= deadline;
             v = VC_HTTP_RETRY;
         } else {
             v = req->classify(resp, &delay, req->ctx, err);
         }
         f = json_pack("{s:s, s:i, s:I, s:f, s:s}", "engine", req->engine, "attempt", n + 1,
                       "upstream_status", (json_int_t)resp->status,
-                      "ms", round((now_s() - start) * 100000) / 100.0,
+                      "ms", round((vc_time_mono_s() - start) * 100000) / 100.0,
                       "outcome", cc != CURLE_OK ? curl_easy_strerror(cc)
                       : v == VC_HTTP_DONE ? "ok" : v == VC_HTTP_RETRY ? "retry" : "fail");
         vc_logf(v == VC_HTTP_DONE ? VC_LOG_INFO : VC_LOG_WARN, f, "upstream call");
@@ -223,7 +219,7 @@ enum vc_code vc_http_call(const struct vc_config *cfg, const struct vc_http_requ
             break;
         if (delay < 0)
             delay = resp->retry_after_s >= 0 ? resp->retry_after_s : backoff(n);
-        if (now_s() + delay >= deadline) {
+        if (vc_time_mono_s() + delay >= deadline) {
             /* The server's wait (or ours) would overrun the budget. */
             break;
         }
@@ -234,7 +230,7 @@ enum vc_code vc_http_call(const struct vc_config *cfg, const struct vc_http_requ
      * when no attempt is left (e.g. quota_exceeded with Retry-After). */
     if (err != NULL && err->code != VC_OK && !timed_out)
         return err->code;
-    if (timed_out || now_s() >= deadline) {
+    if (timed_out || vc_time_mono_s() >= deadline) {
         st->timeouts++;
         return vc_error_set(err, VC_ERR_UPSTREAM_TIMEOUT, NULL, "%s did not answer in time",
                             req->engine);

@@ -5,7 +5,8 @@
  * says whether an answer is done, worth another attempt (with the delay the
  * server asked for, if any) or a final error. Attempts back off
  * exponentially with jitter, honour Retry-After, and never run past the
- * total budget (VOXCAT_HTTP_TIMEOUT_MS), whatever the upstream does. Each
+ * total budget (VOXCAT_HTTP_TIMEOUT_MS) or the request's own deadline,
+ * whatever the upstream does. Each
  * attempt is logged with its latency and outcome, never with a key. */
 #ifndef VC_HTTP_H
 #define VC_HTTP_H
@@ -43,6 +44,7 @@ struct vc_http_request {
     size_t body_len;
     vc_http_classify classify;
     void *ctx;
+    double deadline;            /* vc_time_mono_s() the whole request ends by; 0: none */
 };
 
 /* Per-process counters by engine, for /status and metrics. */

@@ -52,6 +52,19 @@ static enum vc_code text_param(const char *v, const char *field, size_t max,
     return VC_OK;
 }
 
+/* Parameter name as a whole number in [min, max] into *out, which keeps
+ * its value when the parameter is absent (or "" when blank_is_absent). */
+static enum vc_code optional_long(vc_search_getter get, void *ctx, const char *name,
+                                  int blank_is_absent, long min, long max, long *out,
+                                  struct vc_error *err)
+{
+    const char *v = get(ctx, name);
+
+    if (v == NULL || (blank_is_absent && v[0] == '\0'))
+        return VC_OK;
+    return parse_long(v, name, min, max, out, err);
+}
+
 enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *s,
                              struct vc_error *err)
 {
@@ -61,7 +74,6 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
     enum vc_code rc;
 
     memset(s, 0, sizeof(*s));
-    s->limit = 20;
     s->q = get(ctx, "q");
     rc = text_param(s->q, "q", VC_SEARCH_Q_MAX, err);
     if (rc != VC_OK)
@@ -81,35 +93,26 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
     if (s->status != NULL && s->status[0] != '\0' && vc_status_parse(s->status, &st) != 0)
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "status", "status must be %s",
                             vc_status_list());
-    v = get(ctx, "year_from");
-    if (v != NULL && v[0]) {
-        rc = parse_long(v, "year_from", 1800, 2100, &n, err);
-        if (rc != VC_OK)
-            return rc;
-        s->year_from = (int)n;
-    }
-    v = get(ctx, "year_to");
-    if (v != NULL && v[0]) {
-        rc = parse_long(v, "year_to", 1800, 2100, &n, err);
-        if (rc != VC_OK)
-            return rc;
-        s->year_to = (int)n;
-    }
+    n = 0;
+    rc = optional_long(get, ctx, "year_from", 1, 1800, 2100, &n, err);
+    if (rc != VC_OK)
+        return rc;
+    s->year_from = (int)n;
+    n = 0;
+    rc = optional_long(get, ctx, "year_to", 1, 1800, 2100, &n, err);
+    if (rc != VC_OK)
+        return rc;
+    s->year_to = (int)n;
     if (s->year_from && s->year_to && s->year_from > s->year_to)
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "year_from",
                             "year_from is after year_to");
-    v = get(ctx, "limit");
-    if (v != NULL) {
-        rc = parse_long(v, "limit", 1, VC_SEARCH_LIMIT_MAX, &s->limit, err);
-        if (rc != VC_OK)
-            return rc;
-    }
-    v = get(ctx, "offset");
-    if (v != NULL) {
-        rc = parse_long(v, "offset", 0, 10000000, &s->offset, err);
-        if (rc != VC_OK)
-            return rc;
-    }
+    s->limit = 20;
+    rc = optional_long(get, ctx, "limit", 0, 1, VC_SEARCH_LIMIT_MAX, &s->limit, err);
+    if (rc != VC_OK)
+        return rc;
+    rc = optional_long(get, ctx, "offset", 0, 0, 10000000, &s->offset, err);
+    if (rc != VC_OK)
+        return rc;
     v = get(ctx, "min_rank");
     if (v != NULL && v[0]) {
         char *end;

@@ -11,6 +11,7 @@
 #include "vc_cache.h"
 #include "vc_pcm.h"
 #include "vc_wav.h"
+#include "vc_time.h"
 
 #define LOCK_POLL_US 50000
 #define MEMO_SLOTS 4096
@@ -189,19 +190,11 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
     return rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s,
+enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s, int *busy,
                            struct vc_error *err)
 {
     const char *params[1] = { key };
-    double deadline = now_s() + budget_s;
+    double deadline = vc_time_mono_s() + budget_s;
 
     for (;;) {
         struct vc_result *res = vc_db_exec(db, &st_try_lock, params, err);
@@ -213,7 +206,8 @@ enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s,
         vc_result_free(res);
         if (got)
             return VC_OK;
-        if (now_s() > deadline) {
+        if (vc_time_mono_s() > deadline) {
+            *busy = 1;
             err->retry_after = 1;
             return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL,
                                 "timed out waiting for the same synthesis on another worker");

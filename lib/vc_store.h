@@ -47,8 +47,9 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
                                 struct vc_error *err) VC_MUST_CHECK;
 
 /* Take the single-flight lock of key, waiting at most budget_s for the
- * worker that holds it: VC_ERR_UNAVAILABLE when the wait runs out. */
-enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s,
+ * worker that holds it: VC_ERR_UNAVAILABLE with *busy set when the wait
+ * runs out (err->retry_after says when to ask again). */
+enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s, int *busy,
                            struct vc_error *err) VC_MUST_CHECK;
 
 /* Give the lock of key back. */

@@ -6,20 +6,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "vc_auth.h"
 #include "vc_cache.h"
 #include "vc_log.h"
 #include "vc_pcm.h"
 #include "vc_queue.h"
 #include "vc_store.h"
 #include "vc_wav.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "vc_time.h"
 
 enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_input *in,
                            unsigned char **wav, size_t *len, struct vc_error *err)
@@ -39,6 +33,8 @@ enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_inpu
         req.speakers[i].voice = in->speaker_voice[i];
     }
     req.nspeakers = in->nspeakers;
+    /* One deadline for the whole request: every segment, every retry. */
+    req.deadline = vc_time_mono_s() + cfg->request_timeout_ms / 1000.0;
 
     vc_pcm_init(&pcm, VC_PCM_RATE);
     rc = in->choice.engine->synthesize(cfg, &req, &pcm, err);
@@ -47,6 +43,12 @@ enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_inpu
     if (pcm.len == 0) {
         rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "the %s engine produced no audio",
                           in->choice.engine->name);
+        goto out;
+    }
+    if (pcm.len / (size_t)pcm.rate > (size_t)cfg->max_audio_s) {
+        rc = vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, "text",
+                          "the audio would be longer than %d s (VOXCAT_MAX_AUDIO_S)",
+                          cfg->max_audio_s);
         goto out;
     }
     rc = vc_pcm_resample(&pcm, VC_PCM_RATE, err);
@@ -58,9 +60,12 @@ out:
     return rc;
 }
 
-/* Synthesise and keep only the file: the path when PostgreSQL is away. */
+/* Synthesise and keep only the file: the path when PostgreSQL is away.
+ * A token's quota cannot be kept then, so a paid engine is not used on a
+ * token's behalf. */
 static enum vc_code speak_degraded(const struct vc_config *cfg, const struct vc_tts_input *in,
-                                   struct vc_tts_result *res, struct vc_error *err)
+                                   const struct vc_actor *who, struct vc_tts_result *res,
+                                   struct vc_error *err)
 {
     unsigned char *wav = NULL;
     size_t len = 0;
@@ -70,6 +75,11 @@ static enum vc_code speak_degraded(const struct vc_config *cfg, const struct vc_
     if (vc_cache_has(cfg, res->key, NULL)) {
         res->hit = 1;
         return VC_OK;
+    }
+    if (in->choice.engine->remote && who != NULL && who->token_id != NULL) {
+        err->retry_after = 5;
+        return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL,
+                            "the database is unavailable: paid engines wait for it");
     }
     rc = vc_tts_render(cfg, in, &wav, &len, err);
     if (rc == VC_OK) {
@@ -121,22 +131,45 @@ static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
     return rc;
 }
 
-/* A miss, under the key's lock: synthesise, commit, then write the file. */
+/* Characters of text (UTF-8 code points): what a quota counts. */
+static long count_chars(const char *text)
+{
+    long n = 0;
+
+    for (; *text; text++)
+        n += ((unsigned char)*text & 0xC0) != 0x80;
+    return n;
+}
+
+/* A miss, under the key's lock: charge the token's quota, synthesise,
+ * commit, then write the file. A failed synthesis gives the charge back. */
 static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
                                const struct vc_tts_input *in, const struct vc_actor *who,
                                struct vc_tts_result *res, struct vc_error *err)
 {
+    const char *token = who != NULL ? who->token_id : NULL;
+    const char *engine = in->choice.engine->name;
+    long chars = count_chars(in->text);
     unsigned char *wav = NULL;
     size_t len = 0;
-    double t0 = now_s();
+    double t0;
     enum vc_code rc;
 
+    if (token != NULL) {
+        rc = vc_auth_charge(db, token, engine, chars, err);
+        if (rc != VC_OK)
+            return rc;
+    }
+    t0 = vc_time_mono_s();
     rc = vc_tts_render(cfg, in, &wav, &len, err);
-    res->synth_ms = (now_s() - t0) * 1000;
-    if (rc != VC_OK)
+    res->synth_ms = (vc_time_mono_s() - t0) * 1000;
+    if (rc != VC_OK) {
+        if (token != NULL)
+            vc_auth_refund(db, token, engine, chars);
         goto out;
+    }
     res->synthesized = 1;
-    t0 = now_s();
+    t0 = vc_time_mono_s();
     rc = vc_store_put(db, in, res->key, wav, len, who, res->track_id, err);
     /* The audio is good even if it could not be recorded: keep the file so
      * the degraded path does not synthesise it again. */
@@ -148,7 +181,7 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
             rc = put_rc;
         }
     }
-    res->store_ms = (now_s() - t0) * 1000;
+    res->store_ms = (vc_time_mono_s() - t0) * 1000;
 out:
     free(wav);
     return rc;
@@ -177,9 +210,9 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     }
     vc_error_clear(err);
 
-    /* One synthesis per key across every worker and host. */
-    rc = vc_store_lock(db, res->key,
-                       cfg->http_timeout_ms / 1000.0 + cfg->db_timeout_ms / 1000.0, err);
+    /* One synthesis per key across every worker and host. A wait that
+     * runs out is not the database being away: no second synthesis. */
+    rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, err);
     if (rc != VC_OK)
         goto done;
     rc = vc_store_blob_get(db, res->key, &wav, &len, err);
@@ -208,13 +241,13 @@ enum vc_code vc_tts_speak(const struct vc_config *cfg, struct vc_db *db,
     if (res->key[0] == '\0')
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not compute the cache key");
     rc = speak_stored(cfg, db, in, who, res, err);
-    if (rc == VC_ERR_UNAVAILABLE) {
+    if (rc == VC_ERR_UNAVAILABLE && !res->busy) {
         /* PostgreSQL is away (or was lost on the way): the local engine
          * and the disk cache still answer, without a track. */
         vc_log(VC_LOG_WARN, "speech without the database: no track is recorded");
         vc_error_clear(err);
         res->track_id[0] = '\0';
-        return speak_degraded(cfg, in, res, err);
+        return speak_degraded(cfg, in, who, res, err);
     }
     return rc;
 }

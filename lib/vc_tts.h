@@ -28,13 +28,18 @@ struct vc_tts_result {
     int hit;                        /* served from disk or PostgreSQL */
     int degraded;                   /* PostgreSQL was unreachable */
     int synthesized;                /* this call ran the engine */
+    int busy;                       /* another worker holds the key */
     double synth_ms;                /* time in the engine */
     double store_ms;                /* time storing blob, track and file */
 };
 
 /* Make sure the audio for in exists in the disk cache (and, with the
  * database up, as a blob and a track); fill res. who (may be NULL) goes
- * to the audit row. */
+ * to the audit row, and its token (if any) pays for a synthesis from its
+ * daily quota: VC_ERR_QUOTA_EXCEEDED, nothing synthesised, when it would
+ * go past it. A wait for another worker's synthesis of the same key that
+ * runs out is VC_ERR_UNAVAILABLE with res->busy and a Retry-After: never
+ * a second synthesis. */
 enum vc_code vc_tts_speak(const struct vc_config *cfg, struct vc_db *db,
                           const struct vc_tts_input *in, const struct vc_actor *who,
                           struct vc_tts_result *res, struct vc_error *err) VC_MUST_CHECK;

@@ -153,7 +153,7 @@ fcgi_get() {
     long=$(for i in $(seq 1 100); do printf 'This sentence makes the synthesis take a while. '; done)
     body=$(jq -cn --arg t "$long" '{text: $t}')
     python3 - "$OWN/voxcat.sock" "$body" >"$BATS_TEST_TMPDIR/slow" 3>&- <<'PY' &
-import socket, struct, sys
+import os, socket, struct, sys
 def rec(kind, content):
     return struct.pack("!BBHHBx", 1, kind, 1, len(content), 0) + content
 def pair(n, v):
@@ -163,7 +163,8 @@ def pair(n, v):
 body = sys.argv[2].encode()
 params = b"".join(pair(k, v) for k, v in {
     "REQUEST_METHOD": "POST", "SCRIPT_NAME": "/tts", "PATH_INFO": "",
-    "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))}.items())
+    "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+    "HTTP_AUTHORIZATION": "Bearer " + os.environ["VOXCAT_TOKEN"]}.items())
 s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sys.argv[1])
 s.sendall(rec(1, struct.pack("!HB5x", 1, 0)) + rec(4, params) + rec(4, b"") + rec(5, body) + rec(5, b""))
 out = b""

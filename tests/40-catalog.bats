@@ -119,7 +119,7 @@ facet_sql() {
 }
 
 put_status() {
-    curl -s -o "$BATS_TEST_TMPDIR/out" -w '%{http_code}' -X PUT "$VOXCAT_URL/status/$1" \
+    curl -s -o "$BATS_TEST_TMPDIR/out" -w '%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" -X PUT "$VOXCAT_URL/status/$1" \
         -H 'Content-Type: application/json' -d "$2"
 }
 
@@ -156,7 +156,7 @@ put_status() {
     [ "$(put_status "$(id 14)" '{"status":"DONE"}')" = 400 ]
     [ "$(put_status "$(id 14)" '{"state":"PENDING"}')" = 400 ]
     [ "$(put_status "$(id 14)" '{"status":')" = 400 ]
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$VOXCAT_URL/status/$(id 14)" -d 'status=PENDING')
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" -X PUT "$VOXCAT_URL/status/$(id 14)" -d 'status=PENDING')
     [ "$code" = 415 ]
     [ "$(snapshot)" = "$before" ]
 }

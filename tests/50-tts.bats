@@ -12,7 +12,8 @@ tts() {
     local body=$1
     shift
     curl -sS -o "$BATS_TEST_TMPDIR/out" -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' \
-        -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' --data-binary "$body" "$@"
+        -X POST "$VOXCAT_URL/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "$body" "$@"
 }
 header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$(echo "$1" | tr A-Z a-z)" 'tolower($1)==k{print $2}'; }
 
@@ -95,7 +96,7 @@ check_wav() {
 }
 
 @test "GET /tts?text=... works for links" {
-    code=$(curl -s -o "$BATS_TEST_TMPDIR/g.wav" -w '%{http_code}' "$VOXCAT_URL/tts?text=Hello+from+a+link&voice=Charon&speed=1.5")
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/g.wav" -w '%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/tts?text=Hello+from+a+link&voice=Charon&speed=1.5")
     [ "$code" = 200 ]
     check_wav "$BATS_TEST_TMPDIR/g.wav"
 }
@@ -166,7 +167,7 @@ check_wav() {
 
 # bad JSON-BODY STATUS FIELD: each answer is the right 4xx with the field named
 bad() {
-    run curl -sS -w '\n%{http_code}' -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' --data-binary "$1"
+    run curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' --data-binary "$1"
     [ "${lines[-1]}" = "$2" ] || { echo "got ${lines[-1]} for $1: $output"; return 1; }
     echo "${lines[0]}" | jq -e --arg f "$3" '.error.field == $f and (.error.message | length > 0)'
 }
@@ -192,9 +193,9 @@ bad() {
     bad "$(printf '{"text":"bad \xff\xfe utf8"}')" 400 body
     long=$(head -c 6000 /dev/zero | tr '\0' 'a')
     bad "{\"text\":\"$long\"}" 413 text
-    run curl -sS -w '\n%{http_code}' -X POST "$VOXCAT_URL/tts" -H 'Content-Type: text/plain' -d 'hello'
+    run curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" -X POST "$VOXCAT_URL/tts" -H 'Content-Type: text/plain' -d 'hello'
     [ "${lines[-1]}" = 415 ]
-    run curl -sS -w '\n%{http_code}' "$VOXCAT_URL/tts?text=%FF%FE"
+    run curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/tts?text=%FF%FE"
     [ "${lines[-1]}" = 400 ]
     run curl -sS -w '\n%{http_code}' -X DELETE "$VOXCAT_URL/tts"
     [ "${lines[-1]}" = 405 ]

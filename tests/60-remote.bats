@@ -32,7 +32,8 @@ attempts() { seen | jq length; }
 
 tts() {
     curl -sS -o "$BATS_TEST_TMPDIR/out" -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' --max-time 30 \
-        -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' --data-binary "$1"
+        -X POST "$VOXCAT_URL/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "$1"
 }
 header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
 stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
@@ -216,7 +217,7 @@ stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
     [ "$(tts '{"text":"Retry me later","model":"gemini-flash","async":true}')" = 202 ]
     id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
     wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"FAILED\"'"
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$VOXCAT_URL/status/$id" \
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VOXCAT_TOKEN" -X PUT "$VOXCAT_URL/status/$id" \
         -H 'Content-Type: application/json' -d '{"status":"PENDING"}')
     [ "$code" = 200 ]
     wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"COMPLETED\" and .retry_count == 1'"

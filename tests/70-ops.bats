@@ -36,8 +36,8 @@ metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent
     hit=$(metric voxcat_cache_hits_total)
     syn=$(metric 'voxcat_syntheses_total{engine="espeak"}')
     body="{\"text\":\"metrics $RANDOM $RANDOM\"}"
-    curl -s -o /dev/null -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' -d "$body"
-    curl -s -o /dev/null -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' -d "$body"
+    curl -s -o /dev/null -H "Authorization: Bearer $VOXCAT_TOKEN" -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' -d "$body"
+    curl -s -o /dev/null -H "Authorization: Bearer $VOXCAT_TOKEN" -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' -d "$body"
     [ "$(metric voxcat_cache_misses_total)" -eq $((miss + 1)) ]
     [ "$(metric voxcat_cache_hits_total)" -eq $((hit + 1)) ]
     [ "$(metric 'voxcat_syntheses_total{engine="espeak"}')" -eq $((syn + 1)) ]
@@ -55,7 +55,7 @@ metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent
 }
 
 @test "the access log has one JSON line per request with the documented fields" {
-    id=$(curl -s -D - -o /dev/null -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' \
+    id=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $VOXCAT_TOKEN" -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' \
         -d '{"text":"access log line"}' | tr -d '\r' | awk -F': ' 'tolower($1)=="x-request-id"{print $2}')
     wait_until 5 grep -q "\"request_id\":\"$id\"" "$STACK_DIR/log/voxcat.log"
     line=$(grep "\"request_id\":\"$id\"" "$STACK_DIR/log/voxcat.log" | grep '"msg":"request"')

@@ -77,8 +77,13 @@ CONF
     curl -s "http://127.0.0.1:$port/status" | jq -e '.status == "ok"'
     curl -s "http://127.0.0.1:$port/status/metrics" | promtool check metrics
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/admin/")" = 200 ]
-    code=$(curl -s -o "$T/x.wav" -w '%{http_code}' -X POST "http://127.0.0.1:$port/tts" \
+    # Speech needs a token (VOXCAT_AUTH=writes by default); reads do not.
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/tts" \
         -H 'Content-Type: application/json' -d '{"text":"installed"}')
+    [ "$code" = 401 ]
+    token=$("$PREFIX/bin/voxcat" token create installed 2>/dev/null | tail -n 1)
+    code=$(curl -s -o "$T/x.wav" -w '%{http_code}' -X POST "http://127.0.0.1:$port/tts" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"text":"installed"}')
     [ "$code" = 200 ]
     [ "$(soxi -r "$T/x.wav")" = 24000 ]
 }

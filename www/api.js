@@ -27,12 +27,47 @@ async function failure(res) {
   return err;
 }
 
-async function call(path, init = {}) {
+// The API token: kept for this tab only (sessionStorage), sent as a Bearer
+// header to this site alone, never in a URL.
+const TOKEN_KEY = 'voxcat-token';
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+// Who asks the person for a token when an action answers 401: the page
+// registers it (async (why) => token or null).
+let askToken = null;
+export function onTokenNeeded(fn) {
+  askToken = fn;
+}
+
+function withToken(init) {
+  const t = token();
+  if (!t) return init;
+  return { ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${t}` } };
+}
+
+async function call(path, init = {}, retried = false) {
   let res;
   try {
-    res = await fetch(path, { credentials: 'same-origin', ...init });
+    res = await fetch(path, withToken({ credentials: 'same-origin', ...init }));
   } catch (err) {
     throw new ApiError(`cannot reach the server: ${err.message}`, 0);
+  }
+  if (res.status === 401 && !retried && askToken) {
+    const why = (await failure(res)).message;
+    const given = await askToken(why);
+    if (given) {
+      setToken(given);
+      return call(path, init, true);
+    }
+    throw new ApiError(`a token is needed: ${why}`, 401, 'unauthorized');
   }
   if (!res.ok) throw await failure(res);
   return res;
@@ -85,7 +120,7 @@ export function audioUrl(t) {
 export async function status() {
   let res;
   try {
-    res = await fetch('/status', { headers: { Accept: 'application/json' } });
+    res = await fetch('/status', withToken({ headers: { Accept: 'application/json' } }));
   } catch (err) {
     throw new ApiError(`cannot reach the server: ${err.message}`, 0);
   }
@@ -140,4 +175,14 @@ export async function speak(request) {
     cache: res.headers.get('X-Cache'),
     degraded: res.headers.get('X-Voxcat-Degraded'),
   };
+}
+
+// Which token the page is using: {mode, token, scopes} from /status, or
+// null when the server cannot say.
+export async function whoami() {
+  try {
+    return (await status()).auth ?? null;
+  } catch {
+    return null;
+  }
 }

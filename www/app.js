@@ -2,6 +2,7 @@
 import { initCatalog } from './catalog.js';
 import { initGenerate } from './generate.js';
 import { initHealth } from './health.js';
+import { initLogin } from './login.js';
 import { initTrack } from './track.js';
 
 const TABS = ['catalog', 'generate', 'health'];
@@ -20,6 +21,7 @@ function showTab(moveFocus) {
 
 window.addEventListener('hashchange', () => showTab(true));
 showTab(false);
+initLogin();
 initTrack();
 initCatalog();
 initGenerate();

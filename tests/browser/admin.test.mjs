@@ -107,7 +107,8 @@ test('markup in a track is shown as text: only <b> is let through from the headl
   const title = 'Zyx <img src=x onerror="window.pwned=1"> <b>bold</b> & co';
   const res = await fetch(`${base}/tts`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json',
+      Authorization: `Bearer ${process.env.VOXCAT_TOKEN}` },
     body: JSON.stringify({ text: 'markup test', title }),
   });
   assert.ok(res.ok, `POST /tts ${res.status}`);
@@ -135,7 +136,14 @@ test('generating speech plays audio and adds a track', async () => {
   assert.match(await page.locator('#model-note').textContent(), /GEMINI_API_KEY/);
   await page.fill('#tts-text', 'Hello from the admin page');
   await page.click('#tts-submit');
+  // Speech needs a token: the page asks for one, then goes on.
+  await page.locator('#login[open]').waitFor();
+  assert.match(await page.locator('#login-why').textContent(), /needs a token/);
+  await page.fill('#login-token', process.env.VOXCAT_TOKEN);
+  await page.click('#login-submit');
   await page.locator('#tts-status', { hasText: 'X-Cache: MISS' }).waitFor();
+  await page.locator('#who-name', { hasText: 'token: stack-admin' }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('voxcat-token')), process.env.VOXCAT_TOKEN);
   const audio = await page.locator('#tts-audio').evaluate(async (a) => {
     await new Promise((r) => (a.readyState >= 1 ? r() : a.addEventListener('loadedmetadata', r, { once: true })));
     return { src: a.src, duration: a.duration, error: a.error && a.error.code };

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "request.h"
 #include "router.h"
 #include "tap.h"
@@ -30,7 +31,7 @@ static void test_routes(void)
     struct vc_request req;
 
     ok(find("GET", "/status", &req, &r, allow) == VC_ROUTE_FOUND && strcmp(r->name, "status") == 0
-       && !r->writes, "GET /status");
+       && r->scope == VC_SCOPE_READ, "GET /status (a read)");
     done(&req);
     ok(find("HEAD", "/status", &req, &r, allow) == VC_ROUTE_FOUND && strcmp(r->name, "status") == 0,
        "HEAD is served by the GET route");
@@ -39,17 +40,25 @@ static void test_routes(void)
        "HEAD /tts is GET /tts, not POST");
     done(&req);
     snprintf(path, sizeof(path), "/status/%s", id);
-    ok(find("PUT", path, &req, &r, allow) == VC_ROUTE_FOUND && r->writes
-       && strcmp(req.captures[0], id) == 0, "PUT /status/{id} writes and captures the id");
+    ok(find("PUT", path, &req, &r, allow) == VC_ROUTE_FOUND && r->scope == VC_SCOPE_CATALOG_WRITE
+       && strcmp(req.captures[0], id) == 0, "PUT /status/{id} needs catalog:write, captures the id");
     done(&req);
     ok(find("GET", "/status/live", &req, &r, allow) == VC_ROUTE_FOUND
-       && strcmp(r->name, "status_live") == 0, "a literal route wins over {id}");
+       && strcmp(r->name, "status_live") == 0 && r->scope == VC_ACCESS_OPEN,
+       "a literal route wins over {id}; the probes are open");
+    done(&req);
+    ok(find("GET", "/status/ready", &req, &r, allow) == VC_ROUTE_FOUND && r->scope == VC_ACCESS_OPEN,
+       "/status/ready is open");
     done(&req);
     snprintf(path, sizeof(path), "/tts/audio/%064d.wav", 0);
     ok(find("GET", path, &req, &r, allow) == VC_ROUTE_FOUND && strcmp(r->name, "tts_audio") == 0
        && strlen(req.captures[0]) == 68, "/tts/audio/{key} captures the file name");
     done(&req);
-    ok(find("POST", "/tts", &req, &r, allow) == VC_ROUTE_FOUND && r->writes, "POST /tts writes");
+    ok(find("POST", "/tts", &req, &r, allow) == VC_ROUTE_FOUND && r->scope == VC_SCOPE_TTS,
+       "POST /tts needs tts");
+    done(&req);
+    ok(find("GET", "/tts", &req, &r, allow) == VC_ROUTE_FOUND && r->scope == VC_SCOPE_TTS,
+       "GET /tts may synthesise: it needs tts too");
     done(&req);
 
     ok(find("GET", "/nowhere", &req, &r, allow) == VC_ROUTE_NOT_FOUND && r == NULL

@@ -1,0 +1,361 @@
+/* vc_auth.c - API tokens, scopes and daily quotas. */
+#include "vc_auth.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vc_hash.h"
+#include "vc_log.h"
+#include "vc_time.h"
+
+#define SECRET_PREFIX "vc_"
+#define SECRET_BYTES 32
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} scopes[] = {
+    { VC_SCOPE_TTS, "tts" },
+    { VC_SCOPE_TTS_REMOTE, "tts:remote" },
+    { VC_SCOPE_CATALOG_WRITE, "catalog:write" },
+    { VC_SCOPE_READ, "read" },
+    { VC_SCOPE_ADMIN, "admin" },
+};
+
+#define NSCOPES (sizeof(scopes) / sizeof(scopes[0]))
+
+static const struct vc_stmt st_create = {
+    "vc_auth_create",
+    "INSERT INTO api_tokens (name, token_sha256, scopes, daily_chars) "
+    "VALUES ($1, $2, string_to_array($3, ','), $4::bigint)", 4
+};
+static const struct vc_stmt st_revoke = {
+    "vc_auth_revoke",
+    "UPDATE api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", 1
+};
+/* last_used_at is written at most once a minute per token: a hot token
+ * must not turn every request into a row update. */
+static const struct vc_stmt st_lookup = {
+    "vc_auth_lookup",
+    "WITH t AS (SELECT id, name, scopes, daily_chars, last_used_at FROM api_tokens "
+    "           WHERE token_sha256 = $1 AND revoked_at IS NULL), "
+    "     u AS (UPDATE api_tokens a SET last_used_at = now() FROM t WHERE a.id = t.id "
+    "           AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')) "
+    "SELECT id, name, array_to_string(scopes, ','), coalesce(daily_chars, -1) FROM t", 1
+};
+static const struct vc_stmt st_list = {
+    "vc_auth_list",
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('name', a.name, 'scopes', a.scopes, "
+    " 'daily_chars', a.daily_chars, 'created_at', a.created_at, 'last_used_at', a.last_used_at, "
+    " 'revoked_at', a.revoked_at, 'used_today', coalesce(u.by_engine, '{}'), "
+    " 'used_today_total', coalesce(u.total, 0)) ORDER BY a.created_at, a.name), '[]')::text "
+    "FROM api_tokens a LEFT JOIN ("
+    " SELECT token_id, jsonb_object_agg(engine, chars) AS by_engine, sum(chars) AS total "
+    " FROM token_usage WHERE day = (now() AT TIME ZONE 'UTC')::date GROUP BY token_id) u "
+    " ON u.token_id = a.id", 0
+};
+static const struct vc_stmt st_quota = {
+    "vc_auth_quota",
+    "SELECT coalesce(daily_chars, -1) FROM api_tokens WHERE id = $1 FOR UPDATE", 1
+};
+static const struct vc_stmt st_used = {
+    "vc_auth_used",
+    "SELECT coalesce(sum(chars), 0) FROM token_usage "
+    "WHERE token_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date", 1
+};
+static const struct vc_stmt st_add = {
+    "vc_auth_add",
+    "INSERT INTO token_usage (token_id, day, engine, chars) "
+    "VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2, $3::bigint) "
+    "ON CONFLICT (token_id, day, engine) "
+    "DO UPDATE SET chars = greatest(token_usage.chars + EXCLUDED.chars, 0)", 3
+};
+
+const char *vc_scope_name(unsigned scope)
+{
+    for (size_t i = 0; i < NSCOPES; i++) {
+        if (scopes[i].bit == scope)
+            return scopes[i].name;
+    }
+    return NULL;
+}
+
+int vc_scopes_parse(const char *list, unsigned *out, struct vc_error *err)
+{
+    const char *p = list;
+
+    *out = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        size_t i;
+
+        for (i = 0; i < NSCOPES; i++) {
+            if (strlen(scopes[i].name) == n && strncmp(scopes[i].name, p, n) == 0)
+                break;
+        }
+        if (i == NSCOPES) {
+            vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "scopes",
+                         "unknown scope \"%.*s\" (tts, tts:remote, catalog:write, read, admin)",
+                         (int)(n > 40 ? 40 : n), p);
+            return -1;
+        }
+        *out |= scopes[i].bit;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+void vc_scopes_format(unsigned bits, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < NSCOPES; i++) {
+        if (!(bits & scopes[i].bit))
+            continue;
+        if (out[0])
+            strncat(out, ",", len - strlen(out) - 1);
+        strncat(out, scopes[i].name, len - strlen(out) - 1);
+    }
+}
+
+int vc_token_allows(const struct vc_token *t, unsigned scope)
+{
+    return (t->scopes & VC_SCOPE_ADMIN) || (t->scopes & scope) == scope;
+}
+
+int vc_token_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n >= VC_TOKEN_NAME_MAX)
+        return 0;
+    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* A new secret: the prefix and 32 random bytes as URL-safe base64. */
+static enum vc_code new_secret(char secret[VC_TOKEN_SECRET_SIZE], struct vc_error *err)
+{
+    unsigned char raw[SECRET_BYTES];
+    char b64[64];
+    int n;
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "no random bytes for a token");
+    n = EVP_EncodeBlock((unsigned char *)b64, raw, sizeof(raw));
+    while (n > 0 && b64[n - 1] == '=')
+        n--;
+    for (int i = 0; i < n; i++)
+        b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    snprintf(secret, VC_TOKEN_SECRET_SIZE, SECRET_PREFIX "%.*s", n, b64);
+    return VC_OK;
+}
+
+enum vc_code vc_auth_create(struct vc_db *db, const char *name, unsigned bits,
+                            long long daily_chars, char secret[VC_TOKEN_SECRET_SIZE],
+                            struct vc_error *err)
+{
+    char hash[VC_SHA256_HEX], list[128], quota[32];
+    const char *params[4] = { name, hash, list, NULL };
+    struct vc_result *res;
+    enum vc_code rc;
+
+    secret[0] = '\0';
+    if (!vc_token_name_valid(name))
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "name",
+                            "a token name is 1-63 of A-Z, a-z, 0-9, '.', '_' and '-'");
+    if (bits == 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "scopes", "a token needs a scope");
+    rc = new_secret(secret, err);
+    if (rc != VC_OK)
+        return rc;
+    if (vc_sha256_hex(secret, strlen(secret), hash) != 0)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot hash the token");
+    vc_scopes_format(bits, list, sizeof(list));
+    if (daily_chars >= 0) {
+        snprintf(quota, sizeof(quota), "%lld", daily_chars);
+        params[3] = quota;
+    }
+    res = vc_db_exec(db, &st_create, params, err);
+    if (res == NULL) {
+        secret[0] = '\0';
+        if (err->code == VC_ERR_CONFLICT)
+            vc_error_set(err, VC_ERR_CONFLICT, "name", "a token named %s exists", name);
+        return err->code;
+    }
+    vc_result_free(res);
+    return VC_OK;
+}
+
+enum vc_code vc_auth_revoke(struct vc_db *db, const char *name, struct vc_error *err)
+{
+    const char *params[1] = { name };
+    struct vc_result *res = vc_db_exec(db, &st_revoke, params, err);
+    long n;
+
+    if (res == NULL)
+        return err->code;
+    n = vc_result_affected(res);
+    vc_result_free(res);
+    if (n == 0)
+        return vc_error_set(err, VC_ERR_NOT_FOUND, "name", "no live token named %s", name);
+    return VC_OK;
+}
+
+json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
+{
+    struct vc_result *res = vc_db_exec(db, &st_list, NULL, err);
+    json_t *out;
+
+    if (res == NULL)
+        return NULL;
+    out = vc_db_json(res, err);
+    vc_result_free(res);
+    return out;
+}
+
+/* Tokens this process verified lately, by hash: used only while the
+ * database cannot be asked, so speech keeps its degraded path for a caller
+ * seen in the last few minutes. Nothing can be revoked then anyway. */
+#define MEMO_SLOTS 16
+#define MEMO_TTL_S 300.0
+
+static struct {
+    char hash[VC_SHA256_HEX];
+    struct vc_token token;
+    double at;
+} memo[MEMO_SLOTS];
+
+static void memo_put(const char *hash, const struct vc_token *t)
+{
+    size_t slot = 0;
+
+    for (size_t i = 0; i < MEMO_SLOTS; i++) {
+        if (strcmp(memo[i].hash, hash) == 0) {
+            slot = i;
+            break;
+        }
+        if (memo[i].at < memo[slot].at)
+            slot = i;
+    }
+    snprintf(memo[slot].hash, sizeof(memo[slot].hash), "%s", hash);
+    memo[slot].token = *t;
+    memo[slot].at = vc_time_mono_s();
+}
+
+static int memo_get(const char *hash, struct vc_token *out)
+{
+    for (size_t i = 0; i < MEMO_SLOTS; i++) {
+        if (memo[i].at > 0 && strcmp(memo[i].hash, hash) == 0
+            && vc_time_mono_s() - memo[i].at < MEMO_TTL_S) {
+            *out = memo[i].token;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_token *out,
+                            struct vc_error *err)
+{
+    char hash[VC_SHA256_HEX];
+    const char *params[1] = { hash };
+    struct vc_result *res;
+    enum vc_code rc = VC_OK;
+
+    memset(out, 0, sizeof(*out));
+    /* Never echo the secret: the messages here name no part of it. */
+    if (strncmp(secret, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0
+        || strlen(secret) != VC_TOKEN_SECRET_SIZE - 1)
+        return vc_error_set(err, VC_ERR_UNAUTHORIZED, NULL, "the token is not valid");
+    if (vc_sha256_hex(secret, strlen(secret), hash) != 0)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot hash the token");
+    res = vc_db_exec(db, &st_lookup, params, err);
+    if (res == NULL) {
+        if (err->code == VC_ERR_UNAVAILABLE && memo_get(hash, out)) {
+            vc_error_clear(err);
+            return VC_OK;
+        }
+        return err->code;
+    }
+    if (vc_result_rows(res) != 1) {
+        rc = vc_error_set(err, VC_ERR_UNAUTHORIZED, NULL, "the token is not valid");
+    } else {
+        snprintf(out->id, sizeof(out->id), "%s", vc_result_value(res, 0, 0));
+        snprintf(out->name, sizeof(out->name), "%s", vc_result_value(res, 0, 1));
+        if (vc_scopes_parse(vc_result_value(res, 0, 2), &out->scopes, NULL) != 0)
+            rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "a token has an unknown scope");
+        out->daily_chars = strtoll(vc_result_value(res, 0, 3), NULL, 10);
+    }
+    vc_result_free(res);
+    if (rc == VC_OK)
+        memo_put(hash, out);
+    return rc;
+}
+
+struct charge_ctx {
+    const char *token_id, *engine;
+    long chars;
+};
+
+static enum vc_code charge_txn(struct vc_db *db, void *vctx, struct vc_error *err)
+{
+    struct charge_ctx *c = vctx;
+    const char *id[1] = { c->token_id };
+    char n[24];
+    const char *add[3] = { c->token_id, c->engine, n };
+    long long quota, used;
+    struct vc_result *res;
+
+    /* The token's row lock orders concurrent charges; the sum is read
+     * after it, in a statement of its own, so it sees every charge that
+     * committed while this one waited. */
+    res = vc_db_exec(db, &st_quota, id, err);
+    if (res == NULL)
+        return err->code;
+    quota = vc_result_rows(res) == 1 ? strtoll(vc_result_value(res, 0, 0), NULL, 10) : 0;
+    vc_result_free(res);
+    if (quota >= 0) {
+        res = vc_db_exec(db, &st_used, id, err);
+        if (res == NULL)
+            return err->code;
+        used = strtoll(vc_result_value(res, 0, 0), NULL, 10);
+        vc_result_free(res);
+        if (used + c->chars > quota) {
+            err->retry_after = vc_time_to_utc_midnight_s();
+            return vc_error_set(err, VC_ERR_QUOTA_EXCEEDED, NULL,
+                                "this token's daily quota of %lld characters is used up "
+                                "(%lld used, %ld asked)", quota, used, c->chars);
+        }
+    }
+    snprintf(n, sizeof(n), "%ld", c->chars);
+    res = vc_db_exec(db, &st_add, add, err);
+    if (res == NULL)
+        return err->code;
+    vc_result_free(res);
+    return VC_OK;
+}
+
+enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *engine,
+                            long chars, struct vc_error *err)
+{
+    struct charge_ctx c = { token_id, engine, chars };
+
+    return vc_db_transaction(db, charge_txn, &c, err);
+}
+
+void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine, long chars)
+{
+    char n[24];
+    const char *add[3] = { token_id, engine, n };
+    struct vc_error err;
+
+    snprintf(n, sizeof(n), "%ld", -chars);
+    vc_error_clear(&err);
+    vc_result_free(vc_db_exec(db, &st_add, add, &err));
+    if (err.code != VC_OK)
+        vc_log(VC_LOG_WARN, "could not refund %ld characters: %s", chars, err.message);
+}
