@@ -32,7 +32,8 @@ static const struct vc_stmt st_take = {
     "UPDATE audio_tracks SET status = 'PROCESSING', "
     " lease_until = now() + make_interval(secs => $1::int) "
     "WHERE id = (SELECT id FROM audio_tracks WHERE status = 'PENDING' AND cache_key IS NOT NULL "
-    "            AND text IS NOT NULL ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "            AND text IS NOT NULL AND updated_at < now() - interval '2 seconds' "
+    "            ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, cache_key, json_build_object('text', text, 'voice', voice, "
     " 'language', language, 'model', model, 'speed', speed, 'speakers', speakers)::text", 1
 };

@@ -35,7 +35,9 @@ enum vc_code vc_queue_claim(struct vc_db *db, const char *id, int lease_s,
 enum vc_code vc_queue_requeue_expired(struct vc_db *db, long *count,
                                       struct vc_error *err) VC_MUST_CHECK;
 
-/* Claim the oldest PENDING speech track for lease_s seconds: id and key,
+/* Claim the oldest PENDING speech track that has waited two seconds (the
+ * worker that took the request runs it first, as its own caller) for
+ * lease_s seconds: id and key,
  * and its request as JSON text in *request (new string the caller frees).
  * *found is 0 when the queue is empty. */
 enum vc_code vc_queue_take(struct vc_db *db, int lease_s, char id[VC_UUID_SIZE],

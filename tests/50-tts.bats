@@ -123,7 +123,8 @@ check_wav() {
     body='{"text":"Eight at once, one synthesis","voice":"Fenrir"}'
     for i in $(seq 1 8); do
         curl -s -o "$BATS_TEST_TMPDIR/c$i.wav" -w '%{http_code}\n' -X POST "$VOXCAT_URL/tts" \
-            -H 'Content-Type: application/json' -d "$body" >"$BATS_TEST_TMPDIR/code$i" &
+            -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' \
+            -d "$body" >"$BATS_TEST_TMPDIR/code$i" &
     done
     wait
     for i in $(seq 1 8); do

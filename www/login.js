@@ -24,6 +24,7 @@ function ask(why) {
       dialog.removeEventListener('close', onClose);
       $('login-form').removeEventListener('submit', onSubmit);
       if (dialog.open) dialog.close();
+      if (value) api.setToken(value);
       resolve(value);
       showWho();
     };

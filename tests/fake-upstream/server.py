@@ -13,7 +13,8 @@ without the internet, checks each request the way the real service would
   POST /__control/reset    clear the script and the log
 
 Steps: ok, no_audio, rate_limit, daily_quota, unauthorized, server_error,
-unavailable, hang, truncated_base64, wrong_rate, bad_request;
+unavailable, hang (no answer for "seconds"), slow (ok after "seconds"),
+truncated_base64, wrong_rate, bad_request;
 ElevenLabs also quota_exceeded, too_many_concurrent, system_busy,
 unprocessable.
 
@@ -189,6 +190,8 @@ class Handler(BaseHTTPRequestHandler):
         if step == "hang":
             time.sleep(float(opts.get("seconds", 30)))
             return
+        if step == "slow":
+            time.sleep(float(opts.get("seconds", 2)))
         if step == "rate_limit":
             delay = opts.get("retry_delay", "1s")
             return self.send(429, google_error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted", [
@@ -254,6 +257,8 @@ class Handler(BaseHTTPRequestHandler):
         if step == "hang":
             time.sleep(float(opts.get("seconds", 30)))
             return
+        if step == "slow":
+            time.sleep(float(opts.get("seconds", 2)))
         if step == "no_audio":
             return self.send(200, b"", "audio/pcm")
         self.send(200, tone(body["text"], voice_id), "audio/pcm")
