@@ -54,6 +54,7 @@ struct vc_config {
     int max_audio_s;            /* longest audio one request may make */
     long request_timeout_ms;    /* one synthesis, all segments and retries */
     long lock_wait_ms;          /* wait for another worker's same synthesis */
+    long mp3_bitrate, opus_bitrate, aac_bitrate;   /* bits per second */
 };
 
 /* Read every setting from the environment into cfg (zeroed by this call),
