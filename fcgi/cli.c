@@ -242,7 +242,13 @@ static int cmd_say(struct vc_config *cfg, int argc, char **argv)
                 err.field[0] ? ": " : "", err.message);
         goto out;
     }
-    if (vc_tts_render(cfg, &in, &wav, &len, &err) != VC_OK) {
+    {
+        /* The file's extension names the format: out.mp3 is MP3. */
+        const char *dot = strrchr(outpath, '.');
+        if (dot == NULL || vc_format_parse(dot + 1, &in.format) != 0)
+            in.format = VC_FORMAT_WAV;
+    }
+    if (vc_tts_render(cfg, &in, &wav, &len, NULL, &err) != VC_OK) {
         fprintf(stderr, "voxcat say: %s\n", err.message);
         goto free_in;
     }

@@ -12,6 +12,7 @@
 
 #include "access.h"
 #include "handlers.h"
+#include "stream.h"
 #include "engine_espeak.h"
 #include "vc_cache.h"
 #include "vc_catalog.h"
@@ -22,18 +23,93 @@
 #include "vc_tts.h"
 #include "worker.h"
 
-/* Answer with the cached file for key through nginx. */
-static void reply_audio(struct vc_request *req, const char *key, const char *extra, int immutable)
+/* Answer with the cached file for key through nginx; Content-Location
+ * names its content-addressed, immutable URL. */
+static void reply_audio(struct vc_request *req, const char *key, enum vc_format f,
+                        const char *extra, int immutable)
 {
     char uri[VC_CACHE_PATH_MAX];
-    char headers[VC_CACHE_PATH_MAX + 512];
+    char headers[VC_CACHE_PATH_MAX + 640];
 
-    vc_cache_accel_uri(req->worker->cfg, key, uri);
+    vc_cache_accel_uri(req->worker->cfg, key, f, uri);
     snprintf(headers, sizeof(headers),
-             "X-Accel-Redirect: %s\r\nCache-Control: %s\r\n%s",
+             "X-Accel-Redirect: %s\r\nCache-Control: %s\r\n"
+             "Content-Location: /tts/audio/%s.%s\r\n%s",
              uri, immutable ? "public, max-age=31536000, immutable" : "public, max-age=3600",
-             extra ? extra : "");
+             key, vc_format_name(f), extra ? extra : "");
     vc_reply_headers(req, 200, headers);
+}
+
+/* A cached file as server-sent events (a stream asked for audio that was
+ * already made). */
+static enum vc_code reply_cached_events(struct vc_request *req, const char *key, enum vc_format f,
+                                        struct vc_stream *s, struct vc_error *err)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    enum vc_code rc = vc_cache_get(req->worker->cfg, key, f, &data, &len, err);
+
+    for (size_t at = 0; rc == VC_OK && at < len; at += 16384) {
+        if (vc_stream_sink(s, data + at, len - at < 16384 ? len - at : 16384) != 0)
+            break;
+    }
+    free(data);
+    return rc;
+}
+
+/* Record what the speech path did, for the log and the pool's counters. */
+static void note(struct vc_request *req, const struct vc_tts_input *in,
+                 const struct vc_tts_result *res)
+{
+    req->engine = (int)in->choice.engine->id;
+    req->cache = res->hit ? VC_REQ_CACHE_HIT : VC_REQ_CACHE_MISS;
+    req->synthesized = res->synthesized;
+    vc_request_log(req, "engine", json_string(in->choice.engine->name));
+    vc_request_log(req, "cache", json_string(res->hit ? "HIT" : "MISS"));
+    vc_request_log(req, "format", json_string(vc_format_name(in->format)));
+    if (res->track_id[0])
+        vc_request_log(req, "track_id", json_string(res->track_id));
+    if (res->synthesized) {
+        vc_request_log(req, "synthesized", json_true());
+        vc_request_log(req, "synth_ms", json_real(round(res->synth_ms * 100) / 100));
+        vc_request_log(req, "store_ms", json_real(round(res->store_ms * 100) / 100));
+    }
+}
+
+/* Speech sent while it is made (raw or as events); audio made before is
+ * served as a file (or, for events, from the file). */
+static enum vc_code speak_streaming(struct vc_request *req, struct vc_tts_input *in, int sse,
+                                    struct vc_error *err)
+{
+    struct vc_worker *w = req->worker;
+    struct vc_actor who = vc_request_actor(req);
+    struct vc_stream s;
+    struct vc_tts_result res;
+    enum vc_code rc;
+
+    memset(&s, 0, sizeof(s));
+    s.req = req;
+    s.sse = sse;
+    s.content_type = vc_format_type(in->format);
+    snprintf(s.extra, sizeof(s.extra), "Cache-Control: no-store\r\n");
+    rc = vc_tts_stream(w->cfg, w->db, in, &who, vc_stream_sink, &s, &res, err);
+    note(req, in, &res);
+    if (rc != VC_OK && s.started) {
+        /* The status is out already: the stream just ends. */
+        vc_request_log(req, "error", json_string(err->message));
+        return VC_OK;
+    }
+    if (rc != VC_OK)
+        return rc;
+    if (res.hit && !sse) {
+        reply_audio(req, res.key, in->format, "X-Cache: HIT\r\n", 0);
+        return VC_OK;
+    }
+    if (res.hit)
+        rc = reply_cached_events(req, res.key, in->format, &s, err);
+    if (rc == VC_OK)
+        vc_stream_done(&s, (long)strlen(in->text));
+    return rc;
 }
 
 static const char *query_get(void *ctx, const char *name)
@@ -110,7 +186,8 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
     return VC_OK;
 }
 
-static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struct vc_error *err)
+enum vc_code vc_speak_answer(struct vc_request *req, struct vc_tts_input *in,
+                             enum vc_answer how, struct vc_error *err)
 {
     struct vc_worker *w = req->worker;
     struct vc_actor who = vc_request_actor(req);
@@ -124,23 +201,17 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
         if (rc != VC_OK)
             return rc;
     }
+    /* An Accept header may ask for the format the body did not name. */
+    if (!in->format_set && !vc_request_wants_json(req) && req->accept != NULL)
+        in->format_set = vc_format_from_accept(req->accept, &in->format) == 0;
     if (in->async)
         return speak_later(req, in, err);
+    if (how != VC_ANSWER_FILE || (in->stream && vc_format_streams(in->format)))
+        return speak_streaming(req, in, how == VC_ANSWER_EVENTS, err);
     rc = vc_tts_speak(w->cfg, w->db, in, &who, &res, err);
-    req->engine = (int)in->choice.engine->id;
-    req->cache = res.hit ? VC_REQ_CACHE_HIT : VC_REQ_CACHE_MISS;
-    req->synthesized = res.synthesized;
-    vc_request_log(req, "engine", json_string(in->choice.engine->name));
-    vc_request_log(req, "cache", json_string(res.hit ? "HIT" : "MISS"));
+    note(req, in, &res);
     if (rc != VC_OK)
         return rc;
-    if (res.track_id[0])
-        vc_request_log(req, "track_id", json_string(res.track_id));
-    if (res.synthesized) {
-        vc_request_log(req, "synthesized", json_true());
-        vc_request_log(req, "synth_ms", json_real(round(res.synth_ms * 100) / 100));
-        vc_request_log(req, "store_ms", json_real(round(res.store_ms * 100) / 100));
-    }
 
     if (vc_request_wants_json(req) && !res.degraded) {
         json_t *track = vc_catalog_get(w->db, res.track_id, err);
@@ -158,7 +229,7 @@ static enum vc_code speak(struct vc_request *req, struct vc_tts_input *in, struc
     snprintf(extra, sizeof(extra), "%s%s%sX-Cache: %s\r\n%s",
              res.track_id[0] ? "X-Track-Id: " : "", res.track_id, res.track_id[0] ? "\r\n" : "",
              res.hit ? "HIT" : "MISS", res.degraded ? "X-Voxcat-Degraded: db\r\n" : "");
-    reply_audio(req, res.key, extra, 0);
+    reply_audio(req, res.key, in->format, extra, 0);
     return VC_OK;
 }
 
@@ -173,7 +244,7 @@ enum vc_code vc_handle_tts_post(struct vc_request *req, struct vc_error *err)
     rc = vc_tts_input_from_json(req->worker->cfg, req->body, req->body_len, &in, err);
     if (rc != VC_OK)
         return rc;
-    rc = speak(req, &in, err);
+    rc = vc_speak_answer(req, &in, VC_ANSWER_FILE, err);
     vc_tts_input_free(&in);
     return rc;
 }
@@ -186,57 +257,65 @@ enum vc_code vc_handle_tts_get(struct vc_request *req, struct vc_error *err)
     rc = vc_tts_input_from_query(req->worker->cfg, query_get, req, &in, err);
     if (rc != VC_OK)
         return rc;
-    rc = speak(req, &in, err);
+    rc = vc_speak_answer(req, &in, VC_ANSWER_FILE, err);
     vc_tts_input_free(&in);
     return rc;
 }
 
-/* GET /tts/audio/<sha256>.wav: nginx found no file; rebuild it. */
+/* "<name>.<ext>" with a known format: the name into out (at most size
+ * bytes with its NUL) and the format; 0, or -1. */
+static int split_file(const char *file, char *out, size_t size, enum vc_format *f)
+{
+    const char *dot = strrchr(file, '.');
+    size_t n = dot ? (size_t)(dot - file) : 0;
+
+    if (dot == NULL || n == 0 || n >= size || vc_format_parse(dot + 1, f) != 0)
+        return -1;
+    memcpy(out, file, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* GET /tts/audio/<sha256>.<format>: nginx found no file; rebuild it. */
 enum vc_code vc_handle_tts_audio(struct vc_request *req, struct vc_error *err)
 {
     char key[VC_SHA256_HEX];
-    const char *file = req->captures[0];
-    size_t n = strlen(file);
+    enum vc_format f;
     enum vc_code rc;
 
-    if (n != 68 || strcmp(file + 64, ".wav") != 0)
+    if (split_file(req->captures[0], key, sizeof(key), &f) != 0 || !vc_cache_key_valid(key))
         return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such audio file");
-    memcpy(key, file, 64);
-    key[64] = '\0';
-    if (!vc_cache_key_valid(key))
-        return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such audio file");
-    rc = vc_store_restore(req->worker->cfg, req->worker->db, key, err);
+    rc = vc_store_restore(req->worker->cfg, req->worker->db, key, f, err);
     if (rc != VC_OK)
         return rc;
-    reply_audio(req, key, NULL, 1);
+    reply_audio(req, key, f, NULL, 1);
     return VC_OK;
 }
 
-/* GET /tts/<track id>.wav */
+/* GET /tts/<track id>.<its format>: the links tracks handed out before
+ * their audio had content-addressed URLs. */
 enum vc_code vc_handle_tts_track(struct vc_request *req, struct vc_error *err)
 {
     char id[VC_UUID_SIZE];
     char key[VC_SHA256_HEX];
     char extra[80];
-    const char *file = req->captures[0];
-    size_t n = strlen(file);
+    enum vc_format asked, held;
     enum vc_code rc;
 
-    if (n < 5 || strcmp(file + n - 4, ".wav") != 0)
+    if (split_file(req->captures[0], id, sizeof(id), &asked) != 0)
         return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
-    if (n - 4 >= sizeof(id))
-        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "id", "malformed track id");
-    memcpy(id, file, n - 4);
-    id[n - 4] = '\0';
     if (!vc_uuid_valid(id))
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "id", "malformed track id");
-    rc = vc_store_track_key(req->worker->db, id, key, err);
+    rc = vc_store_track_key(req->worker->db, id, key, &held, err);
+    if (rc == VC_OK && held != asked)
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "track %s has %s audio, not %s", id,
+                          vc_format_name(held), vc_format_name(asked));
     if (rc == VC_OK)
-        rc = vc_store_restore(req->worker->cfg, req->worker->db, key, err);
+        rc = vc_store_restore(req->worker->cfg, req->worker->db, key, held, err);
     if (rc != VC_OK)
         return rc;
     snprintf(extra, sizeof(extra), "X-Track-Id: %s\r\n", id);
-    reply_audio(req, key, extra, 0);
+    reply_audio(req, key, held, extra, 0);
     return VC_OK;
 }
 

@@ -76,6 +76,28 @@ void vc_reply_bytes(struct vc_request *req, int status, const char *content_type
     req->bytes_out = len;
 }
 
+void vc_reply_start(struct vc_request *req, int status, const char *content_type,
+                    const char *extra_headers)
+{
+    char extra[1024];
+
+    if (req->replied)
+        return;
+    snprintf(extra, sizeof(extra), "X-Accel-Buffering: no\r\n%s",
+             extra_headers ? extra_headers : "");
+    write_head(req, status, content_type, extra, 0, 0);
+    FCGX_FFlush(req->fcgx->out);
+}
+
+int vc_reply_chunk(struct vc_request *req, const void *data, size_t len)
+{
+    if (len > 0 && strcasecmp(req->method, "HEAD") != 0
+        && FCGX_PutStr(data, (int)len, req->fcgx->out) != (int)len)
+        return -1;
+    req->bytes_out += len;
+    return FCGX_FFlush(req->fcgx->out) == 0 ? 0 : -1;
+}
+
 void vc_reply_headers(struct vc_request *req, int status, const char *headers)
 {
     if (req->replied)
@@ -98,10 +120,35 @@ void vc_reply_json(struct vc_request *req, int status, json_t *body,
     free(text);
 }
 
+/* OpenAI's error body, {"error":{"message","type","param","code"}}, which
+ * the SDKs turn into their own exceptions (by status). New string. */
+static char *openai_error_json(const struct vc_error *err)
+{
+    int status = vc_error_http_status(err->code);
+    const char *type = status == 401 ? "authentication_error"
+                       : status == 403 ? "permission_error"
+                       : status == 429 ? "rate_limit_error"
+                       : status >= 500 ? "api_error" : "invalid_request_error";
+    json_t *body = json_pack("{s:{s:s, s:s, s:s?, s:s}}", "error", "message", err->message,
+                             "type", type, "param", err->field[0] ? err->field : NULL,
+                             "code", vc_strerror(err->code));
+    char *out = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+    json_decref(body);
+    return out;
+}
+
+/* The OpenAI-compatible routes live under /tts/v1/ and answer in its
+ * error shape; everything else in voxcat's own. */
+static int speaks_openai(const struct vc_request *req)
+{
+    return req->path != NULL && strncmp(req->path, "/tts/v1/", 8) == 0;
+}
+
 void vc_reply_error(struct vc_request *req, const struct vc_error *err)
 {
     char extra[128] = "";
-    char *body = vc_error_json(err);
+    char *body = speaks_openai(req) ? openai_error_json(err) : vc_error_json(err);
     int status = vc_error_http_status(err->code);
     static const char fallback[] =
         "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";

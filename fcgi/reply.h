@@ -27,4 +27,13 @@ void vc_reply_bytes(struct vc_request *req, int status, const char *content_type
 /* Answer with an empty body and headers only (e.g. X-Accel-Redirect). */
 void vc_reply_headers(struct vc_request *req, int status, const char *headers);
 
+/* Start an answer whose length is not known: status and headers now, the
+ * body in vc_reply_chunk calls, each sent at once (nginx is told not to
+ * buffer it; it goes out chunked). */
+void vc_reply_start(struct vc_request *req, int status, const char *content_type,
+                    const char *extra_headers);
+
+/* Send a piece of a started answer: 0, or -1 when the client is gone. */
+int vc_reply_chunk(struct vc_request *req, const void *data, size_t len);
+
 #endif

@@ -30,6 +30,9 @@ static const struct vc_route routes[] = {
     { "GET",  "/tts/languages",   vc_handle_tts_languages, READ, "tts_languages" },
     { "GET",  "/tts/models",      vc_handle_tts_models,    READ, "tts_models" },
     { "GET",  "/tts/audio/{key}", vc_handle_tts_audio,     READ, "tts_audio" },
+    { "POST", "/tts/v1/audio/speech", vc_handle_openai_speech, VC_SCOPE_TTS, "openai_speech" },
+    { "GET",  "/tts/v1/models",       vc_handle_openai_models, READ, "openai_models" },
+    { "GET",  "/tts/v1/audio/voices", vc_handle_openai_voices, READ, "openai_voices" },
     { "GET",  "/tts/{id}",        vc_handle_tts_track,     READ, "tts_track" },
 };
 

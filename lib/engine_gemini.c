@@ -36,7 +36,8 @@ static json_t *voice_config(const char *voice)
 /* The generateContent body (new reference). */
 static json_t *request_body(const struct vc_tts_request *req)
 {
-    json_t *speech;
+    json_t *speech, *body;
+    char *prompt = NULL;
 
     if (req->nspeakers > 0) {
         json_t *list = json_array();
@@ -51,9 +52,15 @@ static json_t *request_body(const struct vc_tts_request *req)
         return NULL;
     if (req->language != NULL)
         json_object_set_new(speech, "languageCode", json_string(req->language));
-    return json_pack("{s:[{s:[{s:s}]}], s:{s:[s], s:o}}",
-                     "contents", "parts", "text", req->text,
+    /* Gemini takes its style as words before the text ("Say cheerfully:"). */
+    if (req->instructions != NULL && req->instructions[0] != '\0'
+        && asprintf(&prompt, "%s: %s", req->instructions, req->text) < 0)
+        prompt = NULL;
+    body = json_pack("{s:[{s:[{s:s}]}], s:{s:[s], s:o}}",
+                     "contents", "parts", "text", prompt ? prompt : req->text,
                      "generationConfig", "responseModalities", "AUDIO", "speechConfig", speech);
+    free(prompt);
+    return body;
 }
 
 /* "1.5s" -> 1.5; -1 when absent or malformed. */

@@ -24,26 +24,28 @@ int vc_cache_key_valid(const char *key)
     return i == 64;
 }
 
-void vc_cache_path(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX])
+void vc_cache_path(const struct vc_config *cfg, const char *key, enum vc_format f,
+                   char out[VC_CACHE_PATH_MAX])
 {
-    snprintf(out, VC_CACHE_PATH_MAX, "%s/" SUBDIR "/%s.wav", cfg->cache_dir, key);
+    snprintf(out, VC_CACHE_PATH_MAX, "%s/" SUBDIR "/%s.%s", cfg->cache_dir, key, vc_format_name(f));
 }
 
-void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX])
+void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_format f,
+                        char out[VC_CACHE_PATH_MAX])
 {
     const char *prefix = cfg->accel_prefix;
     size_t n = strlen(prefix);
 
-    snprintf(out, VC_CACHE_PATH_MAX, "%s%s" SUBDIR "/%s.wav", prefix,
-             n > 0 && prefix[n - 1] == '/' ? "" : "/", key);
+    snprintf(out, VC_CACHE_PATH_MAX, "%s%s" SUBDIR "/%s.%s", prefix,
+             n > 0 && prefix[n - 1] == '/' ? "" : "/", key, vc_format_name(f));
 }
 
-int vc_cache_has(const struct vc_config *cfg, const char *key, size_t *size)
+int vc_cache_has(const struct vc_config *cfg, const char *key, enum vc_format f, size_t *size)
 {
     char path[VC_CACHE_PATH_MAX];
     struct stat st;
 
-    vc_cache_path(cfg, key, path);
+    vc_cache_path(cfg, key, f, path);
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 44)
         return 0;
     if (size != NULL)
@@ -68,7 +70,7 @@ static int make_dirs(const struct vc_config *cfg)
     return 0;
 }
 
-enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
+enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_format f,
                           const void *data, size_t len, struct vc_error *err)
 {
     char path[VC_CACHE_PATH_MAX];
@@ -83,7 +85,7 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
         vc_log(VC_LOG_ERROR, "cache dir %s: %s", cfg->cache_dir, strerror(errno));
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
     }
-    vc_cache_path(cfg, key, path);
+    vc_cache_path(cfg, key, f, path);
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -111,32 +113,32 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
     return VC_OK;
 }
 
-enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, unsigned char **data,
-                          size_t *len, struct vc_error *err)
+enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, enum vc_format f,
+                          unsigned char **data, size_t *len, struct vc_error *err)
 {
     char path[VC_CACHE_PATH_MAX];
-    FILE *f;
+    FILE *fp;
     long size;
 
     *data = NULL;
     *len = 0;
-    vc_cache_path(cfg, key, path);
-    f = fopen(path, "rb");
-    if (f == NULL)
+    vc_cache_path(cfg, key, f, path);
+    fp = fopen(path, "rb");
+    if (fp == NULL)
         return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "not in the disk cache");
-    size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size <= 0 || fseek(f, 0, SEEK_SET) != 0)
+    size = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
+    if (size <= 0 || fseek(fp, 0, SEEK_SET) != 0)
         goto fail;
     *data = malloc((size_t)size);
-    if (*data == NULL || fread(*data, 1, (size_t)size, f) != (size_t)size)
+    if (*data == NULL || fread(*data, 1, (size_t)size, fp) != (size_t)size)
         goto fail;
     *len = (size_t)size;
-    fclose(f);
+    fclose(fp);
     return VC_OK;
 fail:
     free(*data);
     *data = NULL;
-    fclose(f);
+    fclose(fp);
     vc_log(VC_LOG_ERROR, "cache read %s failed", path);
     return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot read the cached file");
 }

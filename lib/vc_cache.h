@@ -1,8 +1,9 @@
 /* vc_cache.h - the per-host disk cache of generated audio.
  *
  * A rebuildable copy of what PostgreSQL holds, keyed by the content hash:
- * CACHE_DIR/tts/audio/<sha256>.wav, the same path as the public immutable
- * URL /tts/audio/<sha256>.wav so nginx serves it with try_files. Files are
+ * CACHE_DIR/tts/audio/<sha256>.<format>, the same path as the public
+ * immutable URL /tts/audio/<sha256>.<format> so nginx serves it with
+ * try_files (the key covers the format, so one key has one file). Files are
  * written to a temporary name and renamed, so a reader never sees half a
  * file; losing the directory loses nothing. */
 #ifndef VC_CACHE_H
@@ -12,6 +13,7 @@
 
 #include "vc_config.h"
 #include "vc_error.h"
+#include "vc_format.h"
 
 #define VC_CACHE_PATH_MAX 4096
 
@@ -19,21 +21,23 @@
 int vc_cache_key_valid(const char *key);
 
 /* The file path of key into out. */
-void vc_cache_path(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX]);
+void vc_cache_path(const struct vc_config *cfg, const char *key, enum vc_format f,
+                   char out[VC_CACHE_PATH_MAX]);
 
 /* The nginx internal URI of key (for X-Accel-Redirect) into out. */
-void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, char out[VC_CACHE_PATH_MAX]);
+void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_format f,
+                        char out[VC_CACHE_PATH_MAX]);
 
 /* Whether a complete file for key is present; *size gets its size. */
-int vc_cache_has(const struct vc_config *cfg, const char *key, size_t *size);
+int vc_cache_has(const struct vc_config *cfg, const char *key, enum vc_format f, size_t *size);
 
 /* Read the file of key into *data (new buffer the caller frees) and *len:
  * VC_ERR_NOT_FOUND when there is none. */
-enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, unsigned char **data,
-                          size_t *len, struct vc_error *err) VC_MUST_CHECK;
+enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, enum vc_format f,
+                          unsigned char **data, size_t *len, struct vc_error *err) VC_MUST_CHECK;
 
 /* Write len bytes for key atomically (temp file + rename). */
-enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key,
+enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_format f,
                           const void *data, size_t len, struct vc_error *err) VC_MUST_CHECK;
 
 #endif

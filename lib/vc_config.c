@@ -55,6 +55,9 @@ static const struct setting settings[] = {
     { "VOXCAT_MAX_SEGMENTS", T_INT, OFF(max_segments), "16", 1, 1000, 0, NULL },
     { "VOXCAT_MAX_AUDIO_S", T_INT, OFF(max_audio_s), "600", 1, 86400, 0, NULL },
     { "VOXCAT_REQUEST_TIMEOUT_MS", T_LONG, OFF(request_timeout_ms), "120000", 1000, 3600000, 0, NULL },
+    { "VOXCAT_OPENAI_VOICES", T_STRING, OFF(openai_voices),
+      "alloy=Kore,ash=Puck,ballad=Charon,coral=Aoede,echo=Fenrir,fable=Leda,nova=Zephyr,"
+      "onyx=Orus,sage=Sulafat,shimmer=Despina,verse=Iapetus", 0, 0, 0, NULL },
     { "VOXCAT_MP3_BITRATE", T_LONG, OFF(mp3_bitrate), "64000", 8000, 320000, 0, NULL },
     { "VOXCAT_OPUS_BITRATE", T_LONG, OFF(opus_bitrate), "32000", 6000, 256000, 0, NULL },
     { "VOXCAT_AAC_BITRATE", T_LONG, OFF(aac_bitrate), "64000", 8000, 320000, 0, NULL },

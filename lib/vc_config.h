@@ -55,6 +55,7 @@ struct vc_config {
     long request_timeout_ms;    /* one synthesis, all segments and retries */
     long lock_wait_ms;          /* wait for another worker's same synthesis */
     long mp3_bitrate, opus_bitrate, aac_bitrate;   /* bits per second */
+    char *openai_voices;        /* "alloy=Kore,...": OpenAI's names to ours */
 };
 
 /* Read every setting from the environment into cfg (zeroed by this call),

@@ -13,6 +13,13 @@
 
 #define IO_BUFFER 4096
 
+/* A whole file in memory: written at pos, which a muxer may move back to
+ * finish its header (FLAC's total length, MP3's Xing frame). */
+struct membuf {
+    unsigned char *data;
+    size_t len, cap, pos;
+};
+
 struct vc_encoder {
     enum vc_format format;
     int rate;
@@ -29,6 +36,7 @@ struct vc_encoder {
     size_t npending, frame_size;
     int64_t pts;
     int header_written;
+    struct membuf *mem;         /* instead of the sink: a seekable file */
 };
 
 /* How each compressed format is made: FFmpeg's muxer and encoder names,
@@ -67,12 +75,50 @@ static int send(struct vc_encoder *e, const unsigned char *data, size_t len)
     return e->stopped ? -1 : 0;
 }
 
-/* libavformat's output: straight to the sink. */
+static int mem_write(struct membuf *b, const unsigned char *data, size_t len)
+{
+    if (b->pos + len > b->cap) {
+        size_t cap = (b->pos + len) * 2;
+        unsigned char *g = realloc(b->data, cap);
+        if (g == NULL)
+            return -1;
+        b->data = g;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->pos, data, len);
+    b->pos += len;
+    if (b->pos > b->len)
+        b->len = b->pos;
+    return 0;
+}
+
+/* libavformat's output: straight to the sink, or into the file. */
 static int write_packet(void *opaque, uint8_t *buf, int size)
 {
     struct vc_encoder *e = opaque;
 
+    if (e->mem != NULL)
+        return mem_write(e->mem, buf, (size_t)size) == 0 ? size : AVERROR(ENOMEM);
     return send(e, buf, (size_t)size) == 0 ? size : AVERROR(EPIPE);
+}
+
+static int64_t seek_packet(void *opaque, int64_t offset, int whence)
+{
+    struct membuf *b = ((struct vc_encoder *)opaque)->mem;
+
+    if (whence == AVSEEK_SIZE)
+        return (int64_t)b->len;
+    whence &= ~AVSEEK_FORCE;
+    if (whence == SEEK_CUR)
+        offset += (int64_t)b->pos;
+    else if (whence == SEEK_END)
+        offset += (int64_t)b->len;
+    else if (whence != SEEK_SET)
+        return AVERROR(EINVAL);
+    if (offset < 0 || (size_t)offset > b->len)
+        return AVERROR(EINVAL);
+    b->pos = (size_t)offset;
+    return offset;
 }
 
 static enum vc_code av_fail(const char *what, int ret, struct vc_error *err)
@@ -116,7 +162,8 @@ static enum vc_code open_av(const struct vc_config *cfg, struct vc_encoder *e,
         av_free(buf);
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
     }
-    e->fmt->pb = avio_alloc_context(buf, IO_BUFFER, 1, e, NULL, write_packet, NULL);
+    e->fmt->pb = avio_alloc_context(buf, IO_BUFFER, 1, e, NULL, write_packet,
+                                    e->mem != NULL ? seek_packet : NULL);
     if (e->fmt->pb == NULL) {
         av_free(buf);
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
@@ -164,9 +211,10 @@ static enum vc_code open_av(const struct vc_config *cfg, struct vc_encoder *e,
     return VC_OK;
 }
 
-enum vc_code vc_encoder_new(const struct vc_config *cfg, enum vc_format format, int rate,
-                            vc_encode_sink sink, void *ctx, struct vc_encoder **out,
-                            struct vc_error *err)
+/* An encoder writing to sink, or to the seekable file mem when set. */
+static enum vc_code encoder_open(const struct vc_config *cfg, enum vc_format format, int rate,
+                                 vc_encode_sink sink, void *ctx, struct membuf *mem,
+                                 struct vc_encoder **out, struct vc_error *err)
 {
     struct vc_encoder *e = calloc(1, sizeof(*e));
     enum vc_code rc = VC_OK;
@@ -178,6 +226,7 @@ enum vc_code vc_encoder_new(const struct vc_config *cfg, enum vc_format format, 
     e->rate = rate;
     e->sink = sink;
     e->ctx = ctx;
+    e->mem = mem;
     av_log_set_level(AV_LOG_ERROR);
     if (format == VC_FORMAT_WAV) {
         unsigned char head[VC_WAV_HEADER_SIZE];
@@ -194,6 +243,13 @@ enum vc_code vc_encoder_new(const struct vc_config *cfg, enum vc_format format, 
     }
     *out = e;
     return VC_OK;
+}
+
+enum vc_code vc_encoder_new(const struct vc_config *cfg, enum vc_format format, int rate,
+                            vc_encode_sink sink, void *ctx, struct vc_encoder **out,
+                            struct vc_error *err)
+{
+    return encoder_open(cfg, format, rate, sink, ctx, NULL, out, err);
 }
 
 /* Encode a frame (NULL flushes) and mux what comes out. */
@@ -325,34 +381,11 @@ void vc_encoder_free(struct vc_encoder *e)
     free(e);
 }
 
-/* A growing buffer as a sink. */
-struct membuf {
-    unsigned char *data;
-    size_t len, cap;
-};
-
-static int to_memory(void *ctx, const unsigned char *data, size_t len)
-{
-    struct membuf *b = ctx;
-
-    if (b->len + len > b->cap) {
-        size_t cap = (b->len + len) * 2;
-        unsigned char *g = realloc(b->data, cap);
-        if (g == NULL)
-            return -1;
-        b->data = g;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return 0;
-}
-
 enum vc_code vc_encode_pcm(const struct vc_config *cfg, enum vc_format format,
                            const struct vc_pcm *pcm, unsigned char **out, size_t *len,
                            struct vc_error *err)
 {
-    struct membuf b = { NULL, 0, 0 };
+    struct membuf b = { NULL, 0, 0, 0 };
     struct vc_encoder *e = NULL;
     enum vc_code rc;
 
@@ -360,7 +393,16 @@ enum vc_code vc_encode_pcm(const struct vc_config *cfg, enum vc_format format,
     *len = 0;
     if (format == VC_FORMAT_WAV)
         return vc_wav_encode(pcm, out, len, err);
-    rc = vc_encoder_new(cfg, format, pcm->rate, to_memory, &b, &e, err);
+    if (format == VC_FORMAT_PCM) {
+        b.data = malloc(pcm->len * sizeof(int16_t) + 1);
+        if (b.data == NULL)
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        memcpy(b.data, pcm->samples, pcm->len * sizeof(int16_t));
+        *out = b.data;
+        *len = pcm->len * sizeof(int16_t);
+        return VC_OK;
+    }
+    rc = encoder_open(cfg, format, pcm->rate, NULL, NULL, &b, &e, err);
     if (rc == VC_OK)
         rc = vc_encoder_write(e, pcm->samples, pcm->len, err);
     if (rc == VC_OK)

@@ -31,6 +31,7 @@ struct vc_tts_request {
     const char *language;   /* BCP-47 code, or NULL for the voice default */
     const char *model;      /* resolved model name */
     double speed;           /* 0.5 - 2.0, 1.0 = normal */
+    const char *instructions;   /* a style prompt, or NULL; engines without one ignore it */
     struct vc_speaker speakers[VC_MAX_SPEAKERS];
     size_t nspeakers;       /* 0 = single voice */
     double deadline;        /* vc_time_mono_s() by which all calls end; 0: none */

@@ -17,7 +17,7 @@
 #define MEMO_SLOTS 4096
 
 static const struct vc_stmt st_blob_get = {
-    "vc_store_blob_get", "SELECT wav FROM audio_blobs WHERE cache_key = $1", 1
+    "vc_store_blob_get", "SELECT wav, format FROM audio_blobs WHERE cache_key = $1", 1
 };
 static const struct vc_stmt st_track_by_key = {
     "vc_store_track_by_key",
@@ -25,24 +25,24 @@ static const struct vc_stmt st_track_by_key = {
 };
 static const struct vc_stmt st_blob_put = {
     "vc_store_blob_put",
-    "INSERT INTO audio_blobs (cache_key, wav, bytes) VALUES ($1, $2::bytea, length($2::bytea)) "
-    "ON CONFLICT (cache_key) DO NOTHING", 2
+    "INSERT INTO audio_blobs (cache_key, wav, bytes, format) "
+    "VALUES ($1, $2::bytea, length($2::bytea), $3) ON CONFLICT (cache_key) DO NOTHING", 3
 };
 static const struct vc_stmt st_track_put = {
     "vc_store_track_put",
     "INSERT INTO audio_tracks (status, title, artist, album, genre, duration, channels, "
     " sample_rate, bitrate, format, audio_path, text, voice, language, model, cache_key) "
-    "VALUES ('COMPLETED', $1, $2, $3, $4, $5, 1, $12::int, $12::int * 16, 'wav', $6, $7, $8, $9, "
+    "VALUES ('COMPLETED', $1, $2, $3, $4, $5::float8, 1, $12::int, $13::int, $14, $6, $7, $8, $9, "
     "        $10, $11) "
     /* An async request's PENDING/PROCESSING track is the one completed. */
     "ON CONFLICT (cache_key) WHERE cache_key IS NOT NULL DO UPDATE SET status = 'COMPLETED', "
     " duration = EXCLUDED.duration, channels = 1, sample_rate = EXCLUDED.sample_rate, "
-    " bitrate = EXCLUDED.bitrate, format = 'wav', audio_path = EXCLUDED.audio_path, "
+    " bitrate = EXCLUDED.bitrate, format = EXCLUDED.format, audio_path = EXCLUDED.audio_path, "
     " error_message = NULL, lease_until = NULL "
-    " WHERE audio_tracks.status <> 'COMPLETED' RETURNING id, xmax = 0 AS inserted", 12
+    " WHERE audio_tracks.status <> 'COMPLETED' RETURNING id, xmax = 0 AS inserted", 14
 };
 static const struct vc_stmt st_track_key = {
-    "vc_store_track_key", "SELECT cache_key FROM audio_tracks WHERE id = $1", 1
+    "vc_store_track_key", "SELECT cache_key, format FROM audio_tracks WHERE id = $1", 1
 };
 static const struct vc_stmt st_try_lock = {
     "vc_store_try_lock", "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1
@@ -52,7 +52,7 @@ static const struct vc_stmt st_unlock = {
 };
 
 enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char **wav,
-                               size_t *len, struct vc_error *err)
+                               size_t *len, enum vc_format *format, struct vc_error *err)
 {
     const char *params[1] = { key };
     struct vc_result *res = vc_db_exec_bin(db, &st_blob_get, params, NULL, NULL, 1, err);
@@ -71,6 +71,15 @@ enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char 
         goto out;
     }
     memcpy(*wav, vc_result_value(res, 0, 0), *len);
+    /* Binary results: the format's text comes as its bytes, unterminated. */
+    {
+        char name[16];
+        size_t n = vc_result_length(res, 0, 1);
+        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+                 vc_result_value(res, 0, 1));
+        if (vc_format_parse(name, format) != 0)
+            *format = VC_FORMAT_WAV;
+    }
 out:
     vc_result_free(res);
     return rc;
@@ -96,6 +105,7 @@ struct put_ctx {
     const char *key;
     const unsigned char *wav;
     size_t len;
+    double duration;
     const struct vc_actor *who;
     char *id;               /* out: VC_UUID_SIZE bytes */
 };
@@ -104,21 +114,20 @@ static enum vc_code put_txn(struct vc_db *db, void *vctx, struct vc_error *err)
 {
     struct put_ctx *c = vctx;
     const struct vc_tts_input *in = c->in;
-    char duration[32], audio_path[128], title[81], rate[16];
-    struct vc_wav_info info;
-    const char *bparams[2] = { c->key, (const char *)c->wav };
-    int blens[2] = { 0, (int)c->len };
-    int bfmts[2] = { 0, 1 };
+    char duration[32], audio_path[128], title[81], rate[16], bitrate[24];
+    const char *format = vc_format_name(in->format);
+    const char *bparams[3] = { c->key, (const char *)c->wav, format };
+    int blens[3] = { 0, (int)c->len, 0 };
+    int bfmts[3] = { 0, 1, 0 };
     struct vc_result *res;
     int inserted = 1;
-    enum vc_code rc;
 
-    rc = vc_wav_parse(c->wav, c->len, &info, err);
-    if (rc != VC_OK)
-        return rc;
-    snprintf(duration, sizeof(duration), "%.3f", info.duration);
-    snprintf(audio_path, sizeof(audio_path), "/tts/audio/%s.wav", c->key);
+    snprintf(duration, sizeof(duration), "%.3f", c->duration);
+    snprintf(audio_path, sizeof(audio_path), "/tts/audio/%s.%s", c->key, format);
     snprintf(rate, sizeof(rate), "%u", (unsigned)VC_PCM_RATE);
+    /* What the file costs a second of audio, container included. */
+    snprintf(bitrate, sizeof(bitrate), "%.0f",
+             c->duration > 0 ? c->len * 8 / c->duration : VC_PCM_RATE * 16.0);
     vc_track_default_title(in->text, title, sizeof(title));
 
     res = vc_db_exec_bin(db, &st_blob_put, bparams, blens, bfmts, 0, err);
@@ -126,9 +135,9 @@ static enum vc_code put_txn(struct vc_db *db, void *vctx, struct vc_error *err)
         return err->code;
     vc_result_free(res);
     {
-        const char *p[12] = { in->title ? in->title : title, in->artist, in->album, in->genre,
-                              duration, audio_path, in->text, in->voice, in->language,
-                              in->model, c->key, rate };
+        const char *p[14] = { in->title ? in->title : title, in->artist, in->album, in->genre,
+                              c->duration >= 0 ? duration : NULL, audio_path, in->text,
+                              in->voice, in->language, in->model, c->key, rate, bitrate, format };
         res = vc_db_exec(db, &st_track_put, p, err);
     }
     if (res == NULL)
@@ -146,33 +155,36 @@ static enum vc_code put_txn(struct vc_db *db, void *vctx, struct vc_error *err)
 }
 
 enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
-                          const unsigned char *wav, size_t len, const struct vc_actor *who,
-                          char id[VC_UUID_SIZE], struct vc_error *err)
+                          const unsigned char *wav, size_t len, double duration,
+                          const struct vc_actor *who, char id[VC_UUID_SIZE], struct vc_error *err)
 {
-    struct put_ctx c = { in, key, wav, len, who, id };
+    struct put_ctx c = { in, key, wav, len, duration, who, id };
 
     id[0] = '\0';
     return vc_db_transaction(db, put_txn, &c, err);
 }
 
 enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, const char *key,
-                              struct vc_error *err)
+                              enum vc_format f, struct vc_error *err)
 {
     unsigned char *wav = NULL;
     size_t len = 0;
+    enum vc_format held;
     enum vc_code rc;
 
-    if (vc_cache_has(cfg, key, NULL))
+    if (vc_cache_has(cfg, key, f, NULL))
         return VC_OK;
-    rc = vc_store_blob_get(db, key, &wav, &len, err);
+    rc = vc_store_blob_get(db, key, &wav, &len, &held, err);
+    if (rc == VC_OK && held != f)
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no %s audio for this key", vc_format_name(f));
     if (rc == VC_OK)
-        rc = vc_cache_put(cfg, key, wav, len, err);
+        rc = vc_cache_put(cfg, key, f, wav, len, err);
     free(wav);
     return rc;
 }
 
 enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
-                                struct vc_error *err)
+                                enum vc_format *format, struct vc_error *err)
 {
     const char *params[1] = { id };
     struct vc_result *res = vc_db_exec(db, &st_track_key, params, err);
@@ -186,6 +198,8 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
         rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "track %s has no audio", id);
     else
         snprintf(key, VC_SHA256_HEX, "%s", vc_result_value(res, 0, 0));
+    if (rc == VC_OK && vc_format_parse(vc_result_value(res, 0, 1), format) != 0)
+        *format = VC_FORMAT_WAV;
     vc_result_free(res);
     return rc;
 }

@@ -20,31 +20,35 @@
 #include "vc_track.h"
 #include "vc_tts_input.h"
 
-/* The blob for key into *wav (new buffer the caller frees) and *len.
- * VC_ERR_NOT_FOUND when PostgreSQL has none. */
+/* The blob for key into *wav (new buffer the caller frees), *len and its
+ * *format. VC_ERR_NOT_FOUND when PostgreSQL has none. */
 enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char **wav,
-                               size_t *len, struct vc_error *err) VC_MUST_CHECK;
+                               size_t *len, enum vc_format *format,
+                               struct vc_error *err) VC_MUST_CHECK;
 
 /* The oldest track whose audio is key into id ("" when none). */
 enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, char id[VC_UUID_SIZE],
                                    struct vc_error *err) VC_MUST_CHECK;
 
-/* Record wav (borrowed) as the audio of in under key, in one transaction:
- * the blob, the track (created COMPLETED, or an async request's track
+/* Record wav (borrowed: audio in in->format, duration seconds long, -1
+ * when not known) as the audio of in under key, in one transaction: the
+ * blob, the track (created COMPLETED, or an async request's track
  * completed) and its audit row by who. id gets the track. */
 enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
-                          const unsigned char *wav, size_t len, const struct vc_actor *who,
-                          char id[VC_UUID_SIZE], struct vc_error *err) VC_MUST_CHECK;
+                          const unsigned char *wav, size_t len, double duration,
+                          const struct vc_actor *who, char id[VC_UUID_SIZE],
+                          struct vc_error *err) VC_MUST_CHECK;
 
-/* Make sure the disk cache has key, rebuilding the file from its blob:
- * VC_ERR_NOT_FOUND when PostgreSQL has no such blob. */
+/* Make sure the disk cache has key's file in format f, rebuilding it from
+ * its blob: VC_ERR_NOT_FOUND when PostgreSQL has no such blob in f. */
 enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, const char *key,
-                              struct vc_error *err) VC_MUST_CHECK;
+                              enum vc_format f, struct vc_error *err) VC_MUST_CHECK;
 
-/* The cache key of track id's audio: VC_ERR_NOT_FOUND for an unknown track
- * or one without audio. id must already be a well-formed uuid. */
+/* The cache key and format of track id's audio: VC_ERR_NOT_FOUND for an
+ * unknown track or one without audio. id must already be a well-formed
+ * uuid. */
 enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
-                                struct vc_error *err) VC_MUST_CHECK;
+                                enum vc_format *format, struct vc_error *err) VC_MUST_CHECK;
 
 /* Take the single-flight lock of key, waiting at most budget_s for the
  * worker that holds it: VC_ERR_UNAVAILABLE with *busy set when the wait

@@ -8,6 +8,7 @@
 
 #include "vc_auth.h"
 #include "vc_cache.h"
+#include "vc_encode.h"
 #include "vc_log.h"
 #include "vc_pcm.h"
 #include "vc_queue.h"
@@ -15,19 +16,21 @@
 #include "vc_wav.h"
 #include "vc_time.h"
 
-enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_input *in,
-                           unsigned char **wav, size_t *len, struct vc_error *err)
+/* Synthesise text (in's voice, speakers and speed) to PCM at
+ * VC_PCM_RATE into pcm (initialised here; the caller frees it). */
+static enum vc_code render_pcm(const struct vc_config *cfg, const struct vc_tts_input *in,
+                               const char *text, struct vc_pcm *pcm, struct vc_error *err)
 {
     struct vc_tts_request req;
-    struct vc_pcm pcm;
     enum vc_code rc;
 
     memset(&req, 0, sizeof(req));
-    req.text = in->text;
+    req.text = text;
     req.voice = in->voice;
     req.language = in->language;
     req.model = in->choice.resolved;
     req.speed = in->speed;
+    req.instructions = in->instructions;
     for (size_t i = 0; i < in->nspeakers; i++) {
         req.speakers[i].name = in->speaker_name[i];
         req.speakers[i].voice = in->speaker_voice[i];
@@ -36,26 +39,33 @@ enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_inpu
     /* One deadline for the whole request: every segment, every retry. */
     req.deadline = vc_time_mono_s() + cfg->request_timeout_ms / 1000.0;
 
-    vc_pcm_init(&pcm, VC_PCM_RATE);
-    rc = in->choice.engine->synthesize(cfg, &req, &pcm, err);
+    vc_pcm_init(pcm, VC_PCM_RATE);
+    rc = in->choice.engine->synthesize(cfg, &req, pcm, err);
     if (rc != VC_OK)
-        goto out;
-    if (pcm.len == 0) {
-        rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "the %s engine produced no audio",
-                          in->choice.engine->name);
-        goto out;
+        return rc;
+    if (pcm->len == 0)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the %s engine produced no audio",
+                            in->choice.engine->name);
+    if (pcm->len / (size_t)pcm->rate > (size_t)cfg->max_audio_s)
+        return vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, "text",
+                            "the audio would be longer than %d s (VOXCAT_MAX_AUDIO_S)",
+                            cfg->max_audio_s);
+    return vc_pcm_resample(pcm, VC_PCM_RATE, err);
+}
+
+enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_input *in,
+                           unsigned char **audio, size_t *len, double *duration,
+                           struct vc_error *err)
+{
+    struct vc_pcm pcm;
+    enum vc_code rc;
+
+    rc = render_pcm(cfg, in, in->text, &pcm, err);
+    if (rc == VC_OK) {
+        if (duration != NULL)
+            *duration = (double)pcm.len / VC_PCM_RATE;
+        rc = vc_encode_pcm(cfg, in->format, &pcm, audio, len, err);
     }
-    if (pcm.len / (size_t)pcm.rate > (size_t)cfg->max_audio_s) {
-        rc = vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, "text",
-                          "the audio would be longer than %d s (VOXCAT_MAX_AUDIO_S)",
-                          cfg->max_audio_s);
-        goto out;
-    }
-    rc = vc_pcm_resample(&pcm, VC_PCM_RATE, err);
-    if (rc != VC_OK)
-        goto out;
-    rc = vc_wav_encode(&pcm, wav, len, err);
-out:
     vc_pcm_free(&pcm);
     return rc;
 }
@@ -72,7 +82,7 @@ static enum vc_code speak_degraded(const struct vc_config *cfg, const struct vc_
     enum vc_code rc;
 
     res->degraded = 1;
-    if (vc_cache_has(cfg, res->key, NULL)) {
+    if (vc_cache_has(cfg, res->key, in->format, NULL)) {
         res->hit = 1;
         return VC_OK;
     }
@@ -81,13 +91,24 @@ static enum vc_code speak_degraded(const struct vc_config *cfg, const struct vc_
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL,
                             "the database is unavailable: paid engines wait for it");
     }
-    rc = vc_tts_render(cfg, in, &wav, &len, err);
+    rc = vc_tts_render(cfg, in, &wav, &len, NULL, err);
     if (rc == VC_OK) {
         res->synthesized = 1;
-        rc = vc_cache_put(cfg, res->key, wav, len, err);
+        rc = vc_cache_put(cfg, res->key, in->format, wav, len, err);
     }
     free(wav);
     return rc;
+}
+
+/* How long audio of format is: WAV says so in its header; for the
+ * compressed formats -1 (not known without decoding). */
+static double audio_duration(enum vc_format format, const unsigned char *data, size_t len)
+{
+    struct vc_wav_info info;
+
+    if (format == VC_FORMAT_WAV && vc_wav_parse(data, len, &info, NULL) == VC_OK)
+        return info.duration;
+    return -1;
 }
 
 /* The disk cache has the file: make sure PostgreSQL knows the audio too
@@ -106,9 +127,10 @@ static enum vc_code from_disk(const struct vc_config *cfg, struct vc_db *db,
     rc = vc_store_track_by_key(db, res->key, res->track_id, err);
     if (rc != VC_OK || res->track_id[0] != '\0')
         return rc;
-    rc = vc_cache_get(cfg, res->key, &wav, &len, err);
+    rc = vc_cache_get(cfg, res->key, in->format, &wav, &len, err);
     if (rc == VC_OK)
-        rc = vc_store_put(db, in, res->key, wav, len, who, res->track_id, err);
+        rc = vc_store_put(db, in, res->key, wav, len, audio_duration(in->format, wav, len), who,
+                          res->track_id, err);
     free(wav);
     return rc;
 }
@@ -123,11 +145,12 @@ static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
     enum vc_code rc;
 
     res->hit = 1;
-    rc = vc_cache_put(cfg, res->key, wav, len, err);
+    rc = vc_cache_put(cfg, res->key, in->format, wav, len, err);
     if (rc == VC_OK)
         rc = vc_store_track_by_key(db, res->key, res->track_id, err);
     if (rc == VC_OK && res->track_id[0] == '\0')
-        rc = vc_store_put(db, in, res->key, wav, len, who, res->track_id, err);
+        rc = vc_store_put(db, in, res->key, wav, len, audio_duration(in->format, wav, len), who,
+                          res->track_id, err);
     return rc;
 }
 
@@ -152,7 +175,7 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
     long chars = count_chars(in->text);
     unsigned char *wav = NULL;
     size_t len = 0;
-    double t0;
+    double t0, duration = -1;
     enum vc_code rc;
 
     if (token != NULL) {
@@ -161,7 +184,7 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
             return rc;
     }
     t0 = vc_time_mono_s();
-    rc = vc_tts_render(cfg, in, &wav, &len, err);
+    rc = vc_tts_render(cfg, in, &wav, &len, &duration, err);
     res->synth_ms = (vc_time_mono_s() - t0) * 1000;
     if (rc != VC_OK) {
         if (token != NULL)
@@ -170,12 +193,12 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
     }
     res->synthesized = 1;
     t0 = vc_time_mono_s();
-    rc = vc_store_put(db, in, res->key, wav, len, who, res->track_id, err);
+    rc = vc_store_put(db, in, res->key, wav, len, duration, who, res->track_id, err);
     /* The audio is good even if it could not be recorded: keep the file so
      * the degraded path does not synthesise it again. */
     if (rc == VC_OK || rc == VC_ERR_UNAVAILABLE) {
         struct vc_error put_err;
-        enum vc_code put_rc = vc_cache_put(cfg, res->key, wav, len, &put_err);
+        enum vc_code put_rc = vc_cache_put(cfg, res->key, in->format, wav, len, &put_err);
         if (rc == VC_OK && put_rc != VC_OK) {
             *err = put_err;
             rc = put_rc;
@@ -193,16 +216,17 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
 {
     unsigned char *wav = NULL;
     size_t len = 0;
+    enum vc_format held;
     enum vc_code rc;
 
     rc = vc_db_connect(db, err);
     if (rc != VC_OK)
         return rc;
-    if (vc_cache_has(cfg, res->key, NULL)) {
+    if (vc_cache_has(cfg, res->key, in->format, NULL)) {
         rc = from_disk(cfg, db, in, who, res, err);
         goto done;
     }
-    rc = vc_store_blob_get(db, res->key, &wav, &len, err);
+    rc = vc_store_blob_get(db, res->key, &wav, &len, &held, err);
     if (rc != VC_ERR_NOT_FOUND) {
         if (rc == VC_OK)
             rc = from_blob(cfg, db, in, who, wav, len, res, err);
@@ -215,7 +239,7 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, err);
     if (rc != VC_OK)
         goto done;
-    rc = vc_store_blob_get(db, res->key, &wav, &len, err);
+    rc = vc_store_blob_get(db, res->key, &wav, &len, &held, err);
     if (rc == VC_OK) {
         rc = from_blob(cfg, db, in, who, wav, len, res, err);  /* made while we waited */
     } else if (rc == VC_ERR_NOT_FOUND) {
@@ -326,5 +350,197 @@ enum vc_code vc_tts_work_queue(const struct vc_config *cfg, struct vc_db *db, in
         rc = run_claimed(cfg, db, &in, id, &vc_actor_system, err);
     }
     vc_tts_input_free(&in);
+    return rc;
+}
+
+/* ---- streaming --------------------------------------------------------- */
+
+/* The next piece of text to speak on its own: up to and including a
+ * sentence's end (. ! ? followed by a blank) or a line's. *len gets its
+ * length; 0 at the end. */
+static const char *next_sentence(const char *p, size_t *len)
+{
+    const char *s = p;
+
+    while (*s == ' ' || *s == '\n')
+        s++;
+    p = s;
+    while (*p && *p != '\n') {
+        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == '\n' || !p[1])) {
+            p++;
+            break;
+        }
+        p++;
+    }
+    *len = (size_t)(p - s);
+    return s;
+}
+
+/* Everything the stream wrote, kept for storage, on its way to the sink. */
+struct tee {
+    vc_encode_sink sink;
+    void *ctx;
+    unsigned char *data;
+    size_t len, cap;
+    int oom;
+};
+
+static int tee_write(void *vctx, const unsigned char *data, size_t len)
+{
+    struct tee *t = vctx;
+
+    if (!t->oom && t->len + len > t->cap) {
+        size_t cap = (t->len + len) * 2;
+        unsigned char *g = realloc(t->data, cap);
+        if (g == NULL)
+            t->oom = 1;
+        else {
+            t->data = g;
+            t->cap = cap;
+        }
+    }
+    if (!t->oom) {
+        memcpy(t->data + t->len, data, len);
+        t->len += len;
+    }
+    return t->sink(t->ctx, data, len);
+}
+
+/* Synthesise in piece by piece into enc; all the PCM into all. */
+static enum vc_code stream_pieces(const struct vc_config *cfg, const struct vc_tts_input *in,
+                                  struct vc_encoder *enc, struct vc_pcm *all,
+                                  struct vc_error *err)
+{
+    const char *p = in->text;
+    enum vc_code rc = VC_OK;
+
+    /* Speakers take turns line by line: such a text goes in one piece. */
+    while (rc == VC_OK && *p) {
+        size_t n;
+        const char *s = in->nspeakers > 0 ? p : next_sentence(p, &n);
+        char *piece;
+        struct vc_pcm pcm;
+
+        if (in->nspeakers > 0)
+            n = strlen(p);
+        if (n == 0)
+            break;
+        piece = strndup(s, n);
+        if (piece == NULL)
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        rc = render_pcm(cfg, in, piece, &pcm, err);
+        free(piece);
+        if (rc == VC_OK)
+            rc = vc_encoder_write(enc, pcm.samples, pcm.len, err);
+        if (rc == VC_OK)
+            rc = vc_pcm_append(all, pcm.samples, pcm.len, err);
+        if (rc == VC_OK && all->len / VC_PCM_RATE > (size_t)cfg->max_audio_s)
+            rc = vc_error_set(err, VC_ERR_PAYLOAD_TOO_LARGE, "text",
+                              "the audio would be longer than %d s (VOXCAT_MAX_AUDIO_S)",
+                              cfg->max_audio_s);
+        vc_pcm_free(&pcm);
+        p = s + n;
+    }
+    if (rc == VC_OK)
+        rc = vc_encoder_finish(enc, err);
+    return rc;
+}
+
+/* Keep what was streamed: the blob and track (with the database), and the
+ * file. Failures are logged: the client has its audio already. */
+static void keep_streamed(const struct vc_config *cfg, struct vc_db *db,
+                          const struct vc_tts_input *in, const struct vc_actor *who,
+                          struct tee *t, const struct vc_pcm *all, struct vc_tts_result *res)
+{
+    unsigned char *wav = NULL;
+    const unsigned char *data = t->data;
+    size_t len = t->len;
+    double duration = (double)all->len / VC_PCM_RATE;
+    struct vc_error err;
+
+    vc_error_clear(&err);
+    /* The stream's WAV header could not know the length: store an exact one. */
+    if (in->format == VC_FORMAT_WAV) {
+        if (vc_wav_encode(all, &wav, &len, &err) != VC_OK)
+            goto fail;
+        data = wav;
+    } else if (t->oom) {
+        vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    if (!res->degraded && vc_store_put(db, in, res->key, data, len, duration, who,
+                                       res->track_id, &err) != VC_OK)
+        goto fail;
+    if (vc_cache_put(cfg, res->key, in->format, data, len, &err) != VC_OK)
+        goto fail;
+    vc_store_memo_put(res->key, res->track_id);
+    free(wav);
+    return;
+fail:
+    vc_log(VC_LOG_WARN, "streamed audio not kept: %s", err.message);
+    free(wav);
+}
+
+enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
+                           const struct vc_tts_input *in, const struct vc_actor *who,
+                           vc_encode_sink sink, void *ctx, struct vc_tts_result *res,
+                           struct vc_error *err)
+{
+    struct tee t = { sink, ctx, NULL, 0, 0, 0 };
+    const char *token = who != NULL ? who->token_id : NULL;
+    long chars = count_chars(in->text);
+    struct vc_encoder *enc = NULL;
+    struct vc_pcm all;
+    double t0;
+    enum vc_code rc;
+
+    memset(res, 0, sizeof(*res));
+    vc_tts_cache_key(in, res->key);
+    if (res->key[0] == '\0')
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not compute the cache key");
+    if (vc_cache_has(cfg, res->key, in->format, NULL)) {
+        res->hit = 1;
+        return VC_OK;
+    }
+    if (vc_db_connect(db, err) != VC_OK) {
+        vc_error_clear(err);
+        res->degraded = 1;
+        if (in->choice.engine->remote && token != NULL) {
+            err->retry_after = 5;
+            return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL,
+                                "the database is unavailable: paid engines wait for it");
+        }
+    } else {
+        rc = vc_store_restore(cfg, db, res->key, in->format, err);
+        if (rc == VC_OK) {
+            res->hit = 1;
+            return VC_OK;
+        }
+        if (rc != VC_ERR_NOT_FOUND)
+            return rc;
+        vc_error_clear(err);
+        if (token != NULL) {
+            rc = vc_auth_charge(db, token, in->choice.engine->name, chars, err);
+            if (rc != VC_OK)
+                return rc;
+        }
+    }
+    vc_pcm_init(&all, VC_PCM_RATE);
+    t0 = vc_time_mono_s();
+    rc = vc_encoder_new(cfg, in->format, VC_PCM_RATE, tee_write, &t, &enc, err);
+    if (rc == VC_OK)
+        rc = stream_pieces(cfg, in, enc, &all, err);
+    res->synth_ms = (vc_time_mono_s() - t0) * 1000;
+    vc_encoder_free(enc);
+    if (rc == VC_OK) {
+        res->synthesized = 1;
+        t0 = vc_time_mono_s();
+        keep_streamed(cfg, db, in, who, &t, &all, res);
+        res->store_ms = (vc_time_mono_s() - t0) * 1000;
+    } else if (token != NULL && !res->degraded) {
+        vc_auth_refund(db, token, in->choice.engine->name, chars);
+    }
+    vc_pcm_free(&all);
+    free(t.data);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "vc_audit.h"
 #include "vc_config.h"
 #include "vc_db.h"
+#include "vc_encode.h"
 #include "vc_error.h"
 #include "vc_hash.h"
 #include "vc_track.h"
@@ -64,9 +65,23 @@ enum vc_code vc_tts_run_queued(const struct vc_config *cfg, struct vc_db *db,
 enum vc_code vc_tts_work_queue(const struct vc_config *cfg, struct vc_db *db, int *ran,
                                struct vc_error *err) VC_MUST_CHECK;
 
-/* Synthesise in to WAV bytes (new buffer the caller frees), no storage:
- * the library path of `voxcat say` and of every synthesis. */
+/* Synthesise in to audio in in->format (new buffer the caller frees; its
+ * length in seconds into *duration when not NULL), no storage: the
+ * library path of `voxcat say` and of every synthesis. */
 enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_input *in,
-                           unsigned char **wav, size_t *len, struct vc_error *err) VC_MUST_CHECK;
+                           unsigned char **audio, size_t *len, double *duration,
+                           struct vc_error *err) VC_MUST_CHECK;
+
+/* Speak in while it is being made: when its audio is neither on disk nor
+ * in PostgreSQL, synthesise it a sentence at a time and hand the encoded
+ * bytes to sink as each sentence is done, then store the whole (blob,
+ * track, file) like vc_tts_speak. res->hit says the audio was there
+ * already and sink was never called (serve the file instead). A sink that
+ * stops (the client went away) stops the synthesis, and nothing is
+ * stored. No single-flight here: two identical streams both synthesise. */
+enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
+                           const struct vc_tts_input *in, const struct vc_actor *who,
+                           vc_encode_sink sink, void *ctx, struct vc_tts_result *res,
+                           struct vc_error *err) VC_MUST_CHECK;
 
 #endif

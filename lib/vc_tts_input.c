@@ -9,8 +9,8 @@
 
 #include "vc_text.h"
 
-#define OUTPUT_FORMAT "wav-s16le-24000-mono"
 #define VOICE_MAX 64
+#define INSTRUCTIONS_MAX 2000
 #define LANGUAGE_MAX 16
 
 void vc_tts_input_free(struct vc_tts_input *in)
@@ -29,6 +29,7 @@ void vc_tts_input_free(struct vc_tts_input *in)
     free(in->artist);
     free(in->album);
     free(in->genre);
+    free(in->instructions);
     memset(in, 0, sizeof(*in));
 }
 
@@ -178,6 +179,17 @@ static enum vc_code take_speed(const struct vc_config *cfg, const struct field *
     return VC_OK;
 }
 
+static enum vc_code take_format(const struct vc_config *cfg, const struct field *f, json_t *v,
+                                struct vc_tts_input *in, struct vc_error *err)
+{
+    (void)cfg;
+    if (!json_is_string(v) || vc_format_parse(json_string_value(v), &in->format) != 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, f->name, "format must be %s",
+                            vc_format_list());
+    in->format_set = 1;
+    return VC_OK;
+}
+
 static enum vc_code take_bool(const struct vc_config *cfg, const struct field *f, json_t *v,
                               struct vc_tts_input *in, struct vc_error *err)
 {
@@ -246,7 +258,10 @@ static const struct field fields[] = {
     { "artist",   take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(artist) },
     { "album",    take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(album) },
     { "genre",    take_string,   VC_TTS_FIELD_MAX, NULL,         NULL,                 0, OFF(genre) },
+    { "instructions", take_string, INSTRUCTIONS_MAX, NULL,       NULL,                 1, OFF(instructions) },
+    { "format",   take_format,   0,                NULL,         NULL,                 0, OFF(format) },
     { "async",    take_bool,     0,                NULL,         NULL,                 0, OFF(async) },
+    { "stream",   take_bool,     0,                NULL,         NULL,                 0, OFF(stream) },
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -344,7 +359,8 @@ enum vc_code vc_tts_input_from_query(const struct vc_config *cfg, vc_tts_getter 
         const char *s;
         json_t *v;
 
-        if (f->take != take_string && f->take != take_text && f->take != take_speed)
+        if (f->take != take_string && f->take != take_text && f->take != take_speed
+            && f->take != take_format)
             continue;
         s = get(ctx, f->name);
         if (s == NULL)
@@ -379,7 +395,7 @@ void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
 {
     json_t *speakers = json_array();
     json_t *doc = NULL;
-    char speed[16];
+    char speed[16], format[32];
     char *text = NULL;
 
     key[0] = '\0';
@@ -387,11 +403,13 @@ void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
         json_array_append_new(speakers, json_pack("[s, s]", in->speaker_name[i],
                                                   in->speaker_voice[i]));
     snprintf(speed, sizeof(speed), "%.2f", in->speed);
+    snprintf(format, sizeof(format), "%s-24000-mono", vc_format_name(in->format));
     if (speakers != NULL)
-        doc = json_pack("{s:i, s:s, s:s, s:s, s:O, s:s, s:s, s:s}", "v", 2,
+        doc = json_pack("{s:i, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:s}", "v", 2,
                         "model", in->choice.resolved, "voice", in->voice,
                         "language", in->language ? in->language : "", "speakers", speakers,
-                        "speed", speed, "format", OUTPUT_FORMAT, "text", in->text);
+                        "speed", speed, "format", format, "text", in->text,
+                        "instructions", in->instructions ? in->instructions : "");
     if (doc != NULL)
         text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     if (text != NULL && vc_sha256_hex(text, strlen(text), key) != 0)

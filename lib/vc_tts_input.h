@@ -5,7 +5,7 @@
  *
  * The cache key is the sha256 of a canonical JSON serialisation of
  * everything that changes the audio (model, voice, language, speakers,
- * speed, normalised text, output format): JSON escaping makes it
+ * speed, instructions, normalised text, output format): JSON escaping makes it
  * injective, so two different requests never share a key. */
 #ifndef VC_TTS_INPUT_H
 #define VC_TTS_INPUT_H
@@ -17,6 +17,7 @@
 #include "vc_engine.h"
 #include "vc_engines.h"
 #include "vc_error.h"
+#include "vc_format.h"
 #include "vc_hash.h"
 
 #define VC_TTS_FIELD_MAX 500    /* title, artist, album, genre */
@@ -34,7 +35,11 @@ struct vc_tts_input {
     char *speaker_voice[VC_MAX_SPEAKERS];
     size_t nspeakers;
     char *title, *artist, *album, *genre;
+    char *instructions;         /* a style prompt for engines that take one */
+    enum vc_format format;      /* of the answer; WAV unless asked */
+    int format_set;             /* the request named the format */
     int async;
+    int stream;                 /* send audio while it is made */
 };
 
 /* Look up a named value of the request (query parameter); borrowed or NULL. */

@@ -84,6 +84,6 @@ CONF
     token=$("$PREFIX/bin/voxcat" token create installed 2>/dev/null | tail -n 1)
     code=$(curl -s -o "$T/x.wav" -w '%{http_code}' -X POST "http://127.0.0.1:$port/tts" \
         -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"text":"installed"}')
-    [ "$code" = 200 ]
+    [ "$code" = 200 ] || { echo "token ${#token} chars: $(head -c 300 "$T/x.wav")"; tail -n 5 "$T/voxcat.log"; false; }
     [ "$(soxi -r "$T/x.wav")" = 24000 ]
 }

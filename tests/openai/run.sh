@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# tests/openai/run.sh - the openai SDK test on a private stack with the
+# loopback fake upstream; prints TAP lines prefixed "openai:".
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/../.." && pwd)
+
+bail() { echo "not ok 1 openai: $*"; exit 1; }
+
+want=$(node -p "require('$here/package.json').dependencies.openai")
+have=$(node -p "try { require('$here/node_modules/openai/package.json').version } catch { '' }")
+if [ "$have" != "$want" ]; then
+    (cd "$here" && { npm ci --no-audit --no-fund --silent >/dev/null 2>&1 ||
+        npm install --no-audit --no-fund --silent >/dev/null 2>&1; }) ||
+        bail "could not install the openai package with npm"
+fi
+
+dir=$(mktemp -d /tmp/vxopenai.XXXXXX)
+fake_pid=""
+cleanup() {
+    "$src/tests/stack" down "$dir" >/dev/null 2>&1
+    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+python3 "$src/tests/fake-upstream/server.py" --port 0 --pid-file "$dir.fake.pid" \
+    </dev/null >"$dir.fake.out" 2>/dev/null &
+fake_pid=$!
+for _ in $(seq 50); do grep -q listening "$dir.fake.out" 2>/dev/null && break; sleep 0.1; done
+FAKE=http://127.0.0.1:$(awk '{print $2}' "$dir.fake.out")
+rm -f "$dir.fake.out" "$dir.fake.pid"
+export FAKE
+"$src/tests/stack" up "$dir" --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
+    >"$dir.up.log" 2>&1 3>&- ||
+    { sed 's/^/# /' "$dir.up.log"; rm -f "$dir.up.log"; bail "the stack did not come up"; }
+rm -f "$dir.up.log"
+set -a
+# shellcheck disable=SC1091
+. "$dir/env"
+set +a
+cd "$here" || exit 1
+node --test --test-reporter=tap speech.test.mjs |
+    sed -n 's/^\(not ok\|ok\) \([0-9]*\) - /\1 \2 openai: /p; /^# /p; /^  ---/,/^  \.\.\./p' |
+    tee "$dir/tap"
+rc=$?
+if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$dir/tap"; then
+    echo "not ok 99 openai: node --test exited with status $rc and no failing test"
+fi
+exit "$rc"
