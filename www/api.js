@@ -166,7 +166,7 @@ export async function setStatus(id, status, errorMessage) {
 export async function speak(request) {
   const res = await call('/tts', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'audio/wav' },
+    headers: { 'Content-Type': 'application/json', Accept: 'audio/*' },
     body: JSON.stringify(request),
   });
   return {

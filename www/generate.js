@@ -44,6 +44,7 @@ function showError(err) {
 function request() {
   const r = { text: $('tts-text').value, voice: $('tts-voice').value, model: $('tts-model').value };
   if ($('tts-language').value) r.language = $('tts-language').value;
+  if ($('tts-format').value !== 'wav') r.format = $('tts-format').value;
   const speed = Number($('tts-speed').value);
   if (speed && speed !== 1) r.speed = speed;
   const speakers = [];
@@ -80,7 +81,7 @@ async function submit(e) {
       a.className = 'secondary';
       a.id = 'tts-track-link';
       a.dataset.id = t.id;
-      a.textContent = `Open the new track: “${t.title ?? '(untitled)'}” (${t.status}, ${t.duration ?? '?'} s) — ${t.id}`;
+      a.textContent = `Open the new track: “${t.title ?? '(untitled)'}” (${t.status}, ${t.format ?? '?'}, ${t.duration ?? '?'} s) — ${t.id}`;
       a.addEventListener('click', () => openTrack(t.id, () => {}));
       $('tts-track').append(a);
     }

@@ -158,6 +158,29 @@ test('generating speech plays audio and adds a track', async () => {
   await page.screenshot({ path: join(shots, 'generate.png'), fullPage: true });
 });
 
+test('generating MP3 plays it, and the track says its format', async () => {
+  await page.goto(`${base}/admin/#generate`);
+  await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
+  await page.fill('#tts-text', 'Now in MP3');
+  await page.selectOption('#tts-format', 'mp3');
+  await page.click('#tts-submit');
+  await page.locator('#tts-status', { hasText: 'X-Cache: MISS' }).waitFor();
+  const audio = await page.locator('#tts-audio').evaluate(async (a) => {
+    await new Promise((r) => (a.readyState >= 1 ? r() : a.addEventListener('loadedmetadata', r, { once: true })));
+    return { duration: a.duration, error: a.error && a.error.code };
+  });
+  assert.equal(audio.error, null);
+  assert.ok(audio.duration > 0.3, `duration ${audio.duration}`);
+  await page.locator('#tts-track-link', { hasText: 'mp3' }).waitFor();
+  const id = await page.locator('#tts-track-link').getAttribute('data-id');
+  assert.equal(sql(`SELECT format FROM audio_tracks WHERE id = '${id}'`), 'mp3');
+  await page.click('#tts-track-link');
+  await page.locator('#track-fields', { hasText: 'mp3' }).waitFor();
+  const src = await page.locator('#track-player audio').getAttribute('src');
+  assert.match(src, new RegExp(`/tts/${id}\\.mp3$`));
+  await page.keyboard.press('Escape');
+});
+
 test('opening a track shows its fields, a player and the waveform', async () => {
   await page.click('#tts-track-link');
   await page.locator('#track[open]').waitFor();
