@@ -1,6 +1,10 @@
 -- wrk_post.lua - POST /tts. With UNIQUE=1 in the environment every request
 -- has its own text (a cache miss each time); otherwise one cached text.
+-- MODEL picks the engine (espeak unless set); VOXCAT_TOKEN is the bearer
+-- token speech needs.
 local unique = os.getenv("UNIQUE") == "1"
+local model = os.getenv("MODEL") or "espeak"
+local auth = "Bearer " .. (os.getenv("VOXCAT_TOKEN") or "")
 local run = os.getenv("RUN_ID") or tostring(os.time())
 local counter = 0
 local thread_id = 0
@@ -16,6 +20,7 @@ function request()
         counter = counter + 1
         text = string.format("%s %d %d number %d: %s", run, tid or 0, counter, counter, text)
     end
-    local body = '{"text":"' .. text .. '","voice":"Kore"}'
-    return wrk.format("POST", "/tts", { ["Content-Type"] = "application/json" }, body)
+    local body = '{"text":"' .. text .. '","voice":"Kore","model":"' .. model .. '"}'
+    return wrk.format("POST", "/tts", { ["Content-Type"] = "application/json",
+                                        ["Authorization"] = auth }, body)
 end

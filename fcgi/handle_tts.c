@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "stream.h"
 #include "engine_espeak.h"
+#include "engine_flite.h"
 #include "vc_cache.h"
 #include "vc_catalog.h"
 #include "vc_engines.h"
@@ -339,9 +340,41 @@ static enum vc_code reply_list(struct vc_request *req, const char *name,
     return VC_OK;
 }
 
+/* Each public voice: its gender, and what speaks it under each local
+ * model, in which languages (the remote engines speak all 24). */
 enum vc_code vc_handle_tts_voices(struct vc_request *req, struct vc_error *err)
 {
-    return reply_list(req, "voices", vc_voices, vc_espeak_variant, "espeak_variant", err);
+    static const char *const english[] = { "en-US", "en-IN", NULL };
+    json_t *all = json_array(), *en = json_array(), *list = json_array(), *body;
+
+    if (all == NULL || en == NULL || list == NULL)
+        goto oom;
+    for (size_t i = 0; vc_languages[i] != NULL; i++)
+        json_array_append_new(all, json_string(vc_languages[i]));
+    for (size_t i = 0; english[i] != NULL; i++)
+        json_array_append_new(en, json_string(english[i]));
+    for (size_t i = 0; vc_voices[i] != NULL; i++) {
+        const char *v = vc_voices[i];
+        json_array_append_new(list, json_pack(
+            "{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:O}, {s:s, s:s, s:O}]}",
+            "name", v, "gender", vc_voice_gender(v), "espeak_variant", vc_espeak_variant(v),
+            "flite_voice", vc_flite_voice(v), "models",
+            "model", "flite", "speaks_as", vc_flite_voice(v), "languages", en,
+            "model", "espeak", "speaks_as", vc_espeak_variant(v), "languages", all));
+    }
+    body = json_pack("{s:o}", "voices", list);
+    json_decref(all);
+    json_decref(en);
+    if (body == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_reply_json(req, 200, body, "Cache-Control: public, max-age=300\r\n");
+    json_decref(body);
+    return VC_OK;
+oom:
+    json_decref(all);
+    json_decref(en);
+    json_decref(list);
+    return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
 }
 
 enum vc_code vc_handle_tts_languages(struct vc_request *req, struct vc_error *err)

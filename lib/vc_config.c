@@ -41,7 +41,7 @@ static const struct setting settings[] = {
     { "VOXCAT_CACHE_DIR", T_STRING, OFF(cache_dir), VC_CACHE_DIR, 0, 0, 0, NULL },
     { "VOXCAT_ACCEL_PREFIX", T_STRING, OFF(accel_prefix), "/_voxcat_cache/", 0, 0, 0, NULL },
     { "VOXCAT_MAX_TEXT", T_LONG, OFF(max_text), "5000", 1, 1000000, 0, NULL },
-    { "VOXCAT_DEFAULT_MODEL", T_STRING, OFF(default_model), "espeak", 0, 0, 0, NULL },
+    { "VOXCAT_DEFAULT_MODEL", T_STRING, OFF(default_model), "auto", 0, 0, 0, NULL },
     { "VOXCAT_DEFAULT_VOICE", T_STRING, OFF(default_voice), "Kore", 0, 0, 0, NULL },
     { "VOXCAT_RETRY_ATTEMPTS", T_INT, OFF(retry_attempts), "3", 1, 10, 0, NULL },
     { "VOXCAT_HTTP_TIMEOUT_MS", T_LONG, OFF(http_timeout_ms), "30000", 100, 600000, 0, NULL },

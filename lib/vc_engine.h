@@ -43,6 +43,7 @@ enum vc_engine_id {
     VC_ENGINE_ESPEAK,
     VC_ENGINE_GEMINI,
     VC_ENGINE_ELEVENLABS,
+    VC_ENGINE_FLITE,
     VC_ENGINE_COUNT
 };
 
@@ -93,6 +94,9 @@ extern const char *const vc_voices[];
 
 /* The public language codes (Gemini TTS's 24), NULL-terminated, static. */
 extern const char *const vc_languages[];
+
+/* "female" or "male", as Gemini describes a public voice (static), or NULL. */
+const char *vc_voice_gender(const char *voice);
 
 /* Index of name in list (case-sensitive), or -1. */
 int vc_list_index(const char *const *list, const char *name);

@@ -7,6 +7,7 @@
 
 #include "engine_elevenlabs.h"
 #include "engine_espeak.h"
+#include "engine_flite.h"
 #include "engine_gemini.h"
 #include "vc_http.h"
 #include "vc_log.h"
@@ -29,6 +30,18 @@ const char *const vc_languages[] = {
     "vi-VN", "ro-RO", "uk-UA", "bn-BD", "en-IN", "mr-IN", "ta-IN", "te-IN", NULL
 };
 
+/* As Gemini describes its voices, in vc_voices order. */
+static const char genders[] = "fmmfmfmfffmmmmffmmffmmffmmfmmf";
+
+_Static_assert(sizeof(genders) - 1 == 30, "one gender per public voice");
+
+const char *vc_voice_gender(const char *voice)
+{
+    int i = vc_list_index(vc_voices, voice);
+
+    return i < 0 ? NULL : genders[i] == 'f' ? "female" : "male";
+}
+
 int vc_list_index(const char *const *list, const char *name)
 {
     for (int i = 0; list[i] != NULL; i++) {
@@ -43,6 +56,7 @@ static const struct vc_engine *const engines[VC_ENGINE_COUNT] = {
     [VC_ENGINE_ESPEAK] = &vc_engine_espeak,
     [VC_ENGINE_GEMINI] = &vc_engine_gemini,
     [VC_ENGINE_ELEVENLABS] = &vc_engine_elevenlabs,
+    [VC_ENGINE_FLITE] = &vc_engine_flite,
 };
 
 #define NENGINES VC_ENGINE_COUNT
@@ -53,6 +67,7 @@ static const struct {
     const char *name;
     enum vc_engine_id engine;
 } models[] = {
+    { "flite", VC_ENGINE_FLITE },
     { "espeak", VC_ENGINE_ESPEAK },
     { "gemini-flash", VC_ENGINE_GEMINI },
     { "gemini-pro", VC_ENGINE_GEMINI },

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_flite.h"
 #include "vc_text.h"
 
 #define VOICE_MAX 64
@@ -275,6 +276,20 @@ static const struct field *field_named(const char *name)
     return NULL;
 }
 
+/* The model of a request that named none. Under "auto" (the default),
+ * English in the Latin script goes to Flite, which a listener understands,
+ * and every other language to espeak-ng; the choice is recorded on the
+ * track and is part of the cache key like a named model. */
+static const char *default_model(const struct vc_config *cfg, const struct vc_tts_input *in)
+{
+    if (strcmp(cfg->default_model, "auto") != 0)
+        return cfg->default_model;
+    if ((in->language == NULL || strncmp(in->language, "en-", 3) == 0)
+        && vc_flite_can_read(in->text))
+        return "flite";
+    return "espeak";
+}
+
 /* Validate a parsed request object (borrowed) into in. */
 static enum vc_code from_object(const struct vc_config *cfg, json_t *root,
                                 struct vc_tts_input *in, struct vc_error *err)
@@ -309,16 +324,16 @@ static enum vc_code from_object(const struct vc_config *cfg, json_t *root,
             goto fail;
         }
     }
-    rc = vc_engines_resolve(cfg, in->model, &in->choice, err);
-    if (rc != VC_OK)
-        goto fail;
     if (in->model == NULL) {
-        in->model = strdup(cfg->default_model);
+        in->model = strdup(default_model(cfg, in));
         if (in->model == NULL) {
             rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
             goto fail;
         }
     }
+    rc = vc_engines_resolve(cfg, in->model, &in->choice, err);
+    if (rc != VC_OK)
+        goto fail;
     return VC_OK;
 fail:
     vc_tts_input_free(in);

@@ -4,7 +4,8 @@
 
 load helpers/common
 
-setup_file() { stack_up --workers 3; }
+# This suite is about espeak-ng: it is the model of a request that names none.
+setup_file() { stack_up --workers 3 --env VOXCAT_DEFAULT_MODEL=espeak; }
 teardown_file() { stack_down; }
 
 # tts JSON [curl args...]: POST /tts, body to $BATS_TEST_TMPDIR/out, headers to .../h

@@ -3,7 +3,7 @@
 
 load helpers/common
 
-setup_file() { stack_up --workers 2; }
+setup_file() { stack_up --workers 2 --env VOXCAT_DEFAULT_MODEL=espeak; }
 teardown_file() { stack_down; }
 
 metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent

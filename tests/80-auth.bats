@@ -152,7 +152,7 @@ reconfigure() {
     [ "$(psql_q -c "SELECT sum(chars) FROM token_usage u JOIN api_tokens a ON a.id = u.token_id WHERE a.name = 'quota'")" = 20 ]
     "$VOXCAT" token list | grep -E '^quota +tts +20 +20 '
     req "$VOXCAT_TOKEN" GET /status >/dev/null
-    jq -e '.auth.tokens[] | select(.name == "quota") | .used_today.espeak == 20 and .daily_chars == 20' "$BATS_TEST_TMPDIR/out"
+    jq -e '.auth.tokens[] | select(.name == "quota") | .used_today.flite == 20 and .daily_chars == 20' "$BATS_TEST_TMPDIR/out"
 }
 
 @test "the audit actor is the token's name, for PUT and for the queue's transitions" {

@@ -18,6 +18,8 @@ async function fillLists() {
     if (voices.some((x) => x.name === 'Kore')) $('tts-voice').value = 'Kore';
     $('tts-language').append(...langs.map((x) => new Option(x.name, x.name)));
     const notes = [];
+    // No model named: the server picks Flite for English, espeak-ng otherwise.
+    $('tts-model').append(new Option('auto (by language)', ''));
     for (const model of models) {
       const o = new Option(model.available ? model.name : `${model.name} (unavailable)`, model.name);
       o.disabled = !model.available;
@@ -42,7 +44,8 @@ function showError(err) {
 }
 
 function request() {
-  const r = { text: $('tts-text').value, voice: $('tts-voice').value, model: $('tts-model').value };
+  const r = { text: $('tts-text').value, voice: $('tts-voice').value };
+  if ($('tts-model').value) r.model = $('tts-model').value;
   if ($('tts-language').value) r.language = $('tts-language').value;
   if ($('tts-format').value !== 'wav') r.format = $('tts-format').value;
   const speed = Number($('tts-speed').value);

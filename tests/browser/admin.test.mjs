@@ -154,7 +154,8 @@ test('generating speech plays audio and adds a track', async () => {
   await page.locator('#tts-track-link').waitFor();
   assert.equal(Number(sql('SELECT count(*) FROM audio_tracks')), before + 1);
   const id = await page.locator('#tts-track-link').getAttribute('data-id');
-  assert.equal(sql(`SELECT voice || ' ' || model || ' ' || status FROM audio_tracks WHERE id = '${id}'`), 'Kore espeak COMPLETED');
+  // No model chosen: English goes to Flite.
+  assert.equal(sql(`SELECT voice || ' ' || model || ' ' || status FROM audio_tracks WHERE id = '${id}'`), 'Kore flite COMPLETED');
   await page.screenshot({ path: join(shots, 'generate.png'), fullPage: true });
 });
 

@@ -84,11 +84,17 @@ static void test_fields(void)
     ok(parse("{\"text\":\"  Hello \\r\\n world \"}", &in, field) == VC_OK, "a plain request parses");
     ok(strcmp(in.text, "Hello\nworld") == 0, "its text is normalised");
     ok(strcmp(in.voice, cfg.default_voice) == 0, "the voice defaults to VOXCAT_DEFAULT_VOICE");
-    ok(strcmp(in.model, "espeak") == 0 && in.choice.engine != NULL, "the model defaults and resolves");
+    ok(strcmp(in.model, "flite") == 0 && in.choice.engine != NULL, "English with no model is flite");
     ok(in.speed == 1.0 && in.language == NULL && in.nspeakers == 0 && !in.async,
        "speed 1, no language, no speakers, not async");
     vc_tts_input_free(&in);
 
+    ok(parse("{\"text\":\"Hallo\",\"language\":\"de-DE\"}", &in, field) == VC_OK
+       && strcmp(in.model, "espeak") == 0, "German with no model is espeak");
+    vc_tts_input_free(&in);
+    ok(parse("{\"text\":\"\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439\"}", &in, field) == VC_OK
+       && strcmp(in.model, "espeak") == 0, "Cyrillic with no language is espeak");
+    vc_tts_input_free(&in);
     ok(parse("{\"text\":\"x\",\"voice\":\"Kore\",\"language\":\"de-DE\",\"speed\":1.234,"
              "\"title\":\"T\",\"artist\":\"A\",\"album\":\"B\",\"genre\":\"G\",\"async\":true}",
              &in, field) == VC_OK, "every field parses");
