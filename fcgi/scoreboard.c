@@ -68,7 +68,15 @@ void vc_scoreboard_release(struct vc_scoreboard *sb, int i)
 
 void vc_scoreboard_set_state(struct vc_scoreboard *sb, int i, enum vc_slot_state st)
 {
-    STORE(&sb->slots[i].state, (int)st);
+    int cur = LOAD(&sb->slots[i].state);
+
+    /* STOPPING is final: a worker the master told to stop that finishes
+     * its request must not look idle again, or a shrink would tell one
+     * more worker to stop than it meant to. */
+    while (cur != VC_SLOT_STOPPING
+           && !__atomic_compare_exchange_n(&sb->slots[i].state, &cur, (int)st, 0,
+                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
 }
 
 int vc_scoreboard_state(const struct vc_scoreboard *sb, int i)

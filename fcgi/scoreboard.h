@@ -93,6 +93,7 @@ void vc_scoreboard_release(struct vc_scoreboard *sb, int i);
 /* Worker side: set own state; count one finished request of route
  * (index from vc_route_index) that took us microseconds. */
 void vc_scoreboard_set_state(struct vc_scoreboard *sb, int i, enum vc_slot_state st);
+/* (A slot that is STOPPING stays so until the master frees it.) */
 void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int route, int status, uint64_t us);
 
 /* Read a slot's state atomically. */

@@ -1,6 +1,7 @@
 /* vc_cache.c - the per-host disk cache of generated audio. */
 #include "vc_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "vc_log.h"
 
 #define SUBDIR "tts/audio"
+#define TMPDIR "tmp"        /* unfinished files: not under SUBDIR, never served */
 
 int vc_cache_key_valid(const char *key)
 {
@@ -67,7 +69,45 @@ static int make_dirs(const struct vc_config *cfg)
     snprintf(dir, sizeof(dir), "%s/" SUBDIR, cfg->cache_dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return -1;
+    snprintf(dir, sizeof(dir), "%s/" TMPDIR, cfg->cache_dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
     return 0;
+}
+
+/* fsync a directory, so a rename in it survives a power loss. */
+static int sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+void vc_cache_sweep_temp(const struct vc_config *cfg)
+{
+    char dir[VC_CACHE_PATH_MAX], path[VC_CACHE_PATH_MAX + 256];
+    struct dirent *d;
+    DIR *dp;
+    int n = 0;
+
+    snprintf(dir, sizeof(dir), "%s/" TMPDIR, cfg->cache_dir);
+    dp = opendir(dir);
+    if (dp == NULL)
+        return;
+    while ((d = readdir(dp)) != NULL) {
+        if (d->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+        n += unlink(path) == 0;
+    }
+    closedir(dp);
+    if (n > 0)
+        vc_log(VC_LOG_INFO, "removed %d unfinished cache file(s) left by a crash", n);
 }
 
 enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_format f,
@@ -86,7 +126,10 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
     }
     vc_cache_path(cfg, key, f, path);
-    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+    /* Written outside the served tree (same filesystem, so the rename is
+     * atomic): nginx never sees, and never caches for a year, half a file. */
+    snprintf(tmp, sizeof(tmp), "%s/" TMPDIR "/%s.%s.%d", cfg->cache_dir, key, vc_format_name(f),
+             (int)getpid());
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         vc_log(VC_LOG_ERROR, "cache write %s: %s", tmp, strerror(errno));
@@ -105,11 +148,16 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
         p += w;
         left -= (size_t)w;
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        vc_log(VC_LOG_ERROR, "cache rename %s: %s", path, strerror(errno));
+    /* The bytes on disk before the name points at them, and the name on
+     * disk before anyone is told the file is there. */
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        vc_log(VC_LOG_ERROR, "cache write %s: %s", path, strerror(errno));
         unlink(tmp);
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
     }
+    snprintf(tmp, sizeof(tmp), "%s/" SUBDIR, cfg->cache_dir);
+    if (sync_dir(tmp) != 0)
+        vc_log(VC_LOG_WARN, "cache dir fsync %s: %s", tmp, strerror(errno));
     return VC_OK;
 }
 

@@ -3,7 +3,10 @@
  * A rebuildable copy of what PostgreSQL holds, keyed by the content hash:
  * CACHE_DIR/tts/audio/<sha256>.<format>, the same path as the public
  * immutable URL /tts/audio/<sha256>.<format> so nginx serves it with
- * try_files (the key covers the format, so one key has one file). Files are
+ * try_files (the key covers the format, so one key has one file). A file
+ * is written in CACHE_DIR/tmp, outside the served tree, fsynced, renamed
+ * into place and its directory fsynced: after a crash or a power loss a
+ * file is whole or absent, never short. Files are
  * written to a temporary name and renamed, so a reader never sees half a
  * file; losing the directory loses nothing. */
 #ifndef VC_CACHE_H
@@ -30,6 +33,10 @@ void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_fo
 
 /* Whether a complete file for key is present; *size gets its size. */
 int vc_cache_has(const struct vc_config *cfg, const char *key, enum vc_format f, size_t *size);
+
+/* Remove what crashed writers left in the cache's temporary directory
+ * (call before any worker writes: at the master's start). */
+void vc_cache_sweep_temp(const struct vc_config *cfg);
 
 /* Read the file of key into *data (new buffer the caller frees) and *len:
  * VC_ERR_NOT_FOUND when there is none. */

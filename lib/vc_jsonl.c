@@ -86,6 +86,16 @@ static enum vc_code check_status(const struct column *c, json_t *v, long lineno,
     return rc;
 }
 
+static enum vc_code check_hex_key(const struct column *c, json_t *v, long lineno, char tmp[64],
+                                  const char **text, char **owned, struct vc_error *err)
+{
+    enum vc_code rc = check_string(c, v, lineno, tmp, text, owned, err);
+
+    if (rc == VC_OK && (strlen(*text) != 64 || strspn(*text, "0123456789abcdef") != 64))
+        return bad(err, c, lineno, "expected 64 lowercase hex digits (a sha256)");
+    return rc;
+}
+
 static enum vc_code check_int(const struct column *c, json_t *v, long lineno, char tmp[64],
                               const char **text, char **owned, struct vc_error *err)
 {
@@ -149,7 +159,7 @@ static const struct column columns[] = {
     { "voice", check_string, 0, 0, 64, NULL },
     { "language", check_string, 0, 0, 16, NULL },
     { "model", check_string, 0, 0, 128, NULL },
-    { "cache_key", check_string, 0, 0, 64, NULL },
+    { "cache_key", check_hex_key, 0, 0, 64, NULL },
     { "created_at", check_string, 0, 0, 40, NULL },
     { "updated_at", check_string, 0, 0, 40, NULL },
     { "speed", check_number, 0.5, 2.0, 0, NULL },        /* as POST /tts takes it */

@@ -99,7 +99,7 @@ static enum vc_code add_txn(struct vc_db *db, void *vctx, struct vc_error *err)
         snprintf(c->id, VC_UUID_SIZE, "%s", vc_result_value(res, 0, 0));
     vc_result_free(res);
     if (!*c->created)
-        return vc_store_track_by_key(db, c->key, c->id, err);
+        return vc_store_track_by_key(db, c->key, 1, c->id, err);
     return vc_audit_track(db, "track.create", c->id, c->who, "PENDING", NULL, err);
 }
 

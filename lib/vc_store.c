@@ -21,7 +21,8 @@ static const struct vc_stmt st_blob_get = {
 };
 static const struct vc_stmt st_track_by_key = {
     "vc_store_track_by_key",
-    "SELECT id FROM audio_tracks WHERE cache_key = $1 ORDER BY created_at LIMIT 1", 1
+    "SELECT id FROM audio_tracks WHERE cache_key = $1 AND ($2::bool OR status = 'COMPLETED') "
+    "ORDER BY created_at LIMIT 1", 2
 };
 static const struct vc_stmt st_blob_put = {
     "vc_store_blob_put",
@@ -85,10 +86,10 @@ out:
     return rc;
 }
 
-enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, char id[VC_UUID_SIZE],
-                                   struct vc_error *err)
+enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, int any_status,
+                                   char id[VC_UUID_SIZE], struct vc_error *err)
 {
-    const char *params[1] = { key };
+    const char *params[2] = { key, any_status ? "t" : "f" };
     struct vc_result *res = vc_db_exec(db, &st_track_by_key, params, err);
 
     if (res == NULL)
@@ -148,7 +149,7 @@ static enum vc_code put_txn(struct vc_db *db, void *vctx, struct vc_error *err)
     }
     vc_result_free(res);
     if (c->id[0] == '\0')   /* the track existed: nothing was created */
-        return vc_store_track_by_key(db, c->key, c->id, err);
+        return vc_store_track_by_key(db, c->key, 1, c->id, err);
     /* A queued track is completed rather than created. */
     return vc_audit_track(db, inserted ? "track.create" : "track.complete", c->id, c->who,
                           "COMPLETED", NULL, err);

@@ -26,9 +26,11 @@ enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char 
                                size_t *len, enum vc_format *format,
                                struct vc_error *err) VC_MUST_CHECK;
 
-/* The oldest track whose audio is key into id ("" when none). */
-enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, char id[VC_UUID_SIZE],
-                                   struct vc_error *err) VC_MUST_CHECK;
+/* The oldest track whose audio is key into id ("" when none): only a
+ * COMPLETED one unless any_status (an async request's PENDING track is not
+ * yet the owner of audio found on disk: storing it completes that track). */
+enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, int any_status,
+                                   char id[VC_UUID_SIZE], struct vc_error *err) VC_MUST_CHECK;
 
 /* Record wav (borrowed: audio in in->format, duration seconds long, -1
  * when not known) as the audio of in under key, in one transaction: the

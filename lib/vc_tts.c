@@ -124,7 +124,7 @@ static enum vc_code from_disk(const struct vc_config *cfg, struct vc_db *db,
     res->hit = 1;
     if (vc_store_memo_get(res->key, res->track_id))
         return VC_OK;
-    rc = vc_store_track_by_key(db, res->key, res->track_id, err);
+    rc = vc_store_track_by_key(db, res->key, 0, res->track_id, err);
     if (rc != VC_OK || res->track_id[0] != '\0')
         return rc;
     rc = vc_cache_get(cfg, res->key, in->format, &wav, &len, err);
@@ -147,7 +147,7 @@ static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
     res->hit = 1;
     rc = vc_cache_put(cfg, res->key, in->format, wav, len, err);
     if (rc == VC_OK)
-        rc = vc_store_track_by_key(db, res->key, res->track_id, err);
+        rc = vc_store_track_by_key(db, res->key, 0, res->track_id, err);
     if (rc == VC_OK && res->track_id[0] == '\0')
         rc = vc_store_put(db, in, res->key, wav, len, audio_duration(in->format, wav, len), who,
                           res->track_id, err);

@@ -186,10 +186,16 @@ put_status() {
     run "$VOXCAT" import "$f"
     [ "$status" -eq 1 ]
     [[ "$output" == *"line 4: id: $(id 900) is also on line 2"* ]]
-    printf '{"title":"a","cache_key":"k1"}\n{"title":"b","cache_key":"k1"}\n' >"$f"
+    k1=$(printf 'ab%.0s' $(seq 32))
+    printf '{"title":"a","cache_key":"%s"}\n{"title":"b","cache_key":"%s"}\n' "$k1" "$k1" >"$f"
     run "$VOXCAT" import "$f"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"line 2: cache_key: k1 is also on line 1"* ]]
+    [[ "$output" == *"line 2: cache_key: $k1 is also on line 1"* ]]
+    # A cache_key is a sha256 in hex, nothing else.
+    printf '{"title":"a","cache_key":"k1"}\n' >"$f"
+    run "$VOXCAT" import "$f"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"line 1: cache_key: expected 64 lowercase hex digits"* ]]
     [ "$(count)" = "$before" ]
 }
 

@@ -231,6 +231,35 @@ bad() {
     [[ "$(header x-track-id)" =~ ^[0-9a-f-]{36}$ ]]
 }
 
+@test "async for audio made while PostgreSQL was away: the blob is stored and the track completes" {
+    "$STACK" pg-stop "$STACK_DIR"
+    code=$(tts '{"text":"Only on disk at first","voice":"Leda"}')
+    "$STACK" pg-start "$STACK_DIR"
+    [ "$code" = 200 ]
+    [ "$(header x-voxcat-degraded)" = db ]
+    [ "$(tts '{"text":"Only on disk at first","voice":"Leda","async":true}')" = 202 ]
+    id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
+    wait_until 15 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"COMPLETED\"'"
+    [ "$(psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t USING (cache_key) WHERE t.id = '$id'")" = 1 ]
+    # and it stays COMPLETED: no lease loop back to PENDING
+    sleep 1
+    [ "$(psql_q -c "SELECT status FROM audio_tracks WHERE id = '$id'")" = COMPLETED ]
+}
+
+@test "the disk cache writes outside the served tree; what a crash left there is swept at start" {
+    mkdir -p "$STACK_DIR/cache/tmp"
+    echo partial >"$STACK_DIR/cache/tmp/$(printf 'ab%.0s' $(seq 32)).wav.99999"
+    "$STACK" fcgi-stop "$STACK_DIR"
+    "$STACK" fcgi-start "$STACK_DIR"
+    [ -z "$(ls -A "$STACK_DIR/cache/tmp")" ]
+    [ "$(tts '{"text":"Written whole, then renamed","voice":"Puck"}')" = 200 ]
+    [ -z "$(ls -A "$STACK_DIR/cache/tmp")" ]
+    key=$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE text = 'Written whole, then renamed'")
+    cmp "$BATS_TEST_TMPDIR/out" "$STACK_DIR/cache/tts/audio/$key.wav"
+    run ls "$STACK_DIR/cache/tts/audio" 
+    [[ "$output" != *tmp* ]]
+}
+
 # Recall of the expected words among those pocketsphinx heard (0-100).
 recall() {
     python3 - "$1" "$2" <<'PY'

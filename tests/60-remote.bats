@@ -191,7 +191,7 @@ stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
 }
 
 @test "/tts/models lists the remote models as available with keys set; metrics count the calls" {
-    curl -s "$VOXCAT_URL/tts/models" | jq -e '[.models[] | select(.available)] | length == 5'
+    curl -s "$VOXCAT_URL/tts/models" | jq -e '[.models[] | select(.available)] | length == 6'
     curl -s "$VOXCAT_URL/status/metrics" | grep -E '^voxcat_upstream_calls_total\{engine="gemini"\} [1-9]'
     curl -s "$VOXCAT_URL/status/metrics" | grep -E '^voxcat_upstream_retries_total\{engine="gemini"\} [1-9]'
 }

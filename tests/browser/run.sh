@@ -27,7 +27,7 @@ fi
 
 dir=$(mktemp -d /tmp/vxbrowser.XXXXXX)
 trap '"$src/tests/stack" down "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-"$src/tests/stack" up "$dir" >"$dir.up.log" 2>&1 3>&- ||
+"$src/tests/stack" up "$dir" --fast >"$dir.up.log" 2>&1 3>&- ||
     { sed 's/^/# /' "$dir.up.log"; rm -f "$dir.up.log"; bail "the stack did not come up"; }
 rm -f "$dir.up.log"
 set -a

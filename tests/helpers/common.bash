@@ -11,7 +11,7 @@ STACK=$VOXCAT_SRC_DIR/tests/stack
 stack_up() {
     STACK_DIR=$(mktemp -d /tmp/vxt.XXXXXX)
     export STACK_DIR
-    "$STACK" up "$STACK_DIR" "$@" >/dev/null 3>&-
+    "$STACK" up "$STACK_DIR" --fast "$@" >/dev/null 3>&-
     set -a
     # shellcheck disable=SC1091
     . "$STACK_DIR/env"

@@ -30,7 +30,7 @@ for _ in $(seq 50); do grep -q listening "$dir.fake.out" 2>/dev/null && break; s
 FAKE=http://127.0.0.1:$(awk '{print $2}' "$dir.fake.out")
 rm -f "$dir.fake.out" "$dir.fake.pid"
 export FAKE
-"$src/tests/stack" up "$dir" --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
+"$src/tests/stack" up "$dir" --fast --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
     >"$dir.up.log" 2>&1 3>&- ||
     { sed 's/^/# /' "$dir.up.log"; rm -f "$dir.up.log"; bail "the stack did not come up"; }
 rm -f "$dir.up.log"
