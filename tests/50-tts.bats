@@ -72,7 +72,7 @@ check_wav() {
 
 @test "Accept: application/json returns the track record" {
     [ "$(tts '{"text":"As JSON please"}' -H 'Accept: application/json')" = 200 ]
-    jq -e '.status == "COMPLETED" and .voice == "Kore" and .sample_rate == 24000 and (.audio_url | test("^/tts/.*\\.wav$"))' "$BATS_TEST_TMPDIR/out"
+    jq -e '.status == "COMPLETED" and .voice == "Kore" and .sample_rate == 24000 and (.audio_url | test("^/tts/audio/[0-9a-f]{64}\\.wav$"))' "$BATS_TEST_TMPDIR/out"
     [ "$(header content-type)" = application/json ]
 }
 

@@ -65,18 +65,25 @@ http {
     client_body_temp_path $T/nginx;
     fastcgi_temp_path $T/nginx;
     limit_req_zone \$binary_remote_addr zone=voxcat_tts:1m rate=100r/s;
+    # An existing site with a home page and locations of its own: voxcat
+    # drops in with one include and takes none of them.
     server {
         listen 127.0.0.1:$port;
+        location = / { return 200 "the site's own home\n"; }
+        location /blog/ { return 200 "the site's blog\n"; }
         include $PREFIX/share/voxcat/nginx/voxcat.conf;
     }
 }
 CONF
     cp /etc/nginx/fastcgi_params "$T/nginx/"
+    nginx -t -q -c "$T/nginx/nginx.conf" -e "$T/nginx-error.log" 3>&-
     nginx -c "$T/nginx/nginx.conf" -e "$T/nginx-error.log" 3>&-
     wait_until 10 curl -fs "http://127.0.0.1:$port/status/live"
     curl -s "http://127.0.0.1:$port/status" | jq -e '.status == "ok"'
     curl -s "http://127.0.0.1:$port/status/metrics" | promtool check metrics
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/admin/")" = 200 ]
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/voxcat/")" = 200 ]
+    [ "$(curl -s "http://127.0.0.1:$port/")" = "the site's own home" ]
+    [ "$(curl -s "http://127.0.0.1:$port/blog/")" = "the site's blog" ]
     # Speech needs a token (VOXCAT_AUTH=writes by default); reads do not.
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/tts" \
         -H 'Content-Type: application/json' -d '{"text":"installed"}')

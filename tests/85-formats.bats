@@ -77,7 +77,7 @@ seconds() { ffmpeg -v error -i "$1" -f s16le -ac 1 -ar 24000 - | wc -c | awk '{p
     # The track's own link has the track's format, and only that.
     [ "$(http_status "$VOXCAT_URL/tts/$id.opus")" = 200 ]
     [ "$(http_status "$VOXCAT_URL/tts/$id.wav")" = 404 ]
-    curl -s "$VOXCAT_URL/search/$id" | jq -e --arg id "$id" '.format == "opus" and .audio_url == "/tts/\($id).opus"'
+    curl -s "$VOXCAT_URL/search/$id" | jq -e --arg loc "$loc" '.format == "opus" and .audio_url == $loc'
     # Lost from the disk: rebuilt from PostgreSQL, in its format.
     rm -f "$STACK_DIR/cache$loc"
     curl -s -o "$BATS_TEST_TMPDIR/rebuilt.opus" "$VOXCAT_URL$loc"

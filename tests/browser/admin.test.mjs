@@ -35,9 +35,9 @@ before(async () => {
   });
   page = context.pages()[0] ?? await context.newPage();
   page.on('pageerror', (e) => consoleErrors.push(e.message));
-  // The page's own files all load (relative paths under /admin/).
+  // The page's own files all load (relative paths under /voxcat/).
   page.on('response', (r) => {
-    if (r.status() >= 400 && new URL(r.url()).pathname.startsWith('/admin/')) consoleErrors.push(`${r.status()} ${r.url()}`);
+    if (r.status() >= 400 && new URL(r.url()).pathname.startsWith('/voxcat/')) consoleErrors.push(`${r.status()} ${r.url()}`);
   });
   // Nothing the page loads may come from anywhere but the stack.
   page.on('request', (r) => {
@@ -54,7 +54,7 @@ const summary = () => page.locator('#results-summary');
 
 test('the page loads from / and lists the catalog', async () => {
   await page.goto(`${base}/`);
-  assert.match(page.url(), /\/admin\/(#catalog)?$/);
+  assert.match(page.url(), /\/voxcat\/(#catalog)?$/);
   await summary().filter({ hasText: '40 tracks' }).waitFor();
   assert.equal(await page.locator('#results tbody tr').count(), 20);
   await page.locator('#health-badge.ok').waitFor();
@@ -128,7 +128,7 @@ test('markup in a track is shown as text: only <b> is let through from the headl
 
 test('generating speech plays audio and adds a track', async () => {
   const before = Number(sql('SELECT count(*) FROM audio_tracks'));
-  await page.goto(`${base}/admin/#generate`);
+  await page.goto(`${base}/voxcat/#generate`);
   await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
   // The DOM property, not Playwright's idea of "disabled" (which for an
   // <option> differs between versions).
@@ -160,7 +160,7 @@ test('generating speech plays audio and adds a track', async () => {
 });
 
 test('generating MP3 plays it, and the track says its format', async () => {
-  await page.goto(`${base}/admin/#generate`);
+  await page.goto(`${base}/voxcat/#generate`);
   await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
   await page.fill('#tts-text', 'Now in MP3');
   await page.selectOption('#tts-format', 'mp3');
@@ -178,7 +178,7 @@ test('generating MP3 plays it, and the track says its format', async () => {
   await page.click('#tts-track-link');
   await page.locator('#track-fields', { hasText: 'mp3' }).waitFor();
   const src = await page.locator('#track-player audio').getAttribute('src');
-  assert.match(src, new RegExp(`/tts/${id}\\.mp3$`));
+  assert.match(src, /\/tts\/audio\/[0-9a-f]{64}\.mp3$/);
   await page.keyboard.press('Escape');
 });
 
@@ -196,7 +196,7 @@ test('opening a track shows its fields, a player and the waveform', async () => 
 test('a status transition changes the status shown and in the database', async () => {
   const id = fixtureId(12);
   assert.equal(sql(`SELECT status FROM audio_tracks WHERE id = '${id}'`), 'PENDING');
-  await page.goto(`${base}/admin/?q=pending+song#catalog`);
+  await page.goto(`${base}/voxcat/?q=pending+song#catalog`);
   await summary().filter({ hasText: /^1 track/ }).waitFor();
   await page.locator('#results tbody tr').first().click();
   await page.locator('#track-status', { hasText: 'PENDING' }).waitFor();
@@ -208,7 +208,7 @@ test('a status transition changes the status shown and in the database', async (
 
 test('a failed track shows why and its retries, and Retry puts it back to pending', async () => {
   const id = fixtureId(14);
-  await page.goto(`${base}/admin/?q=%22failed+once%22#catalog`);
+  await page.goto(`${base}/voxcat/?q=%22failed+once%22#catalog`);
   await summary().filter({ hasText: /^1 track/ }).waitFor();
   // Keyboard only: the row takes focus and Enter opens it.
   await page.locator('#results tbody tr').first().focus();
@@ -228,7 +228,7 @@ test('a failed track shows why and its retries, and Retry puts it back to pendin
 
 test('marking a processing track failed stores the reason typed', async () => {
   const id = fixtureId(13);
-  await page.goto(`${base}/admin/?status=PROCESSING#catalog`);
+  await page.goto(`${base}/voxcat/?status=PROCESSING#catalog`);
   await page.locator(`#results tbody tr[data-id="${id}"]`).click();
   await page.locator('#track-status', { hasText: 'PROCESSING' }).waitFor();
   await page.fill('#track-fail-reason', 'operator says: bad master');
@@ -242,7 +242,7 @@ test('marking a processing track failed stores the reason typed', async () => {
 
 test('a refused transition (409) is shown as text and changes nothing', async () => {
   const id = fixtureId(15);   // FAILED with retry_count 3: at VOXCAT_MAX_RETRIES
-  await page.goto(`${base}/admin/?q=%22failed+thrice%22#catalog`);
+  await page.goto(`${base}/voxcat/?q=%22failed+thrice%22#catalog`);
   await summary().filter({ hasText: /^1 track/ }).waitFor();
   await page.locator('#results tbody tr').first().click();
   await page.locator('#track-status', { hasText: 'FAILED' }).waitFor();
@@ -254,7 +254,7 @@ test('a refused transition (409) is shown as text and changes nothing', async ()
 });
 
 test('an API error is shown to the person as text', async () => {
-  await page.goto(`${base}/admin/#generate`);
+  await page.goto(`${base}/voxcat/#generate`);
   await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
   await page.fill('#tts-text', 'x'.repeat(6000));
   await page.click('#tts-submit');
@@ -262,12 +262,12 @@ test('an API error is shown to the person as text', async () => {
   await err.waitFor({ state: 'visible' });
   assert.match(await err.textContent(), /over the limit of 5000/);
   await page.screenshot({ path: join(shots, 'error.png') });
-  await page.goto(`${base}/admin/?year_from=1700#catalog`);
+  await page.goto(`${base}/voxcat/?year_from=1700#catalog`);
   await page.locator('#search-error', { hasText: 'year_from' }).waitFor({ state: 'visible' });
 });
 
 test('the health panel shows the pool and the database', async () => {
-  await page.goto(`${base}/admin/#health`);
+  await page.goto(`${base}/voxcat/#health`);
   await page.locator('#health-panel .card h3', { hasText: 'Workers' }).waitFor();
   const panel = page.locator('#health-panel');
   assert.equal(await panel.getAttribute('data-status'), 'ok');
@@ -285,7 +285,7 @@ test('the health panel shows the pool and the database', async () => {
 
 test('a narrow screen still shows the results', async () => {
   await page.setViewportSize({ width: 380, height: 800 });
-  await page.goto(`${base}/admin/`);
+  await page.goto(`${base}/voxcat/`);
   await summary().filter({ hasText: /^\d+ tracks/ }).waitFor();
   assert.ok(await page.locator('#results tbody tr').first().isVisible());
   await page.screenshot({ path: join(shots, 'narrow.png'), fullPage: true });
@@ -297,17 +297,17 @@ test('PostgreSQL stopped: the page says so in words, and speech still plays', { 
   const stack = join(dirname(fileURLToPath(import.meta.url)), '..', 'stack');
   execFileSync(stack, ['pg-stop', process.env.VOXCAT_STACK_DIR], { stdio: 'ignore' });
   await page.setViewportSize({ width: 1200, height: 900 });
-  await page.goto(`${base}/admin/?q=midnight#catalog`);
+  await page.goto(`${base}/voxcat/?q=midnight#catalog`);
   await page.locator('#search-error', { hasText: 'database unavailable' }).waitFor({ state: 'visible' });
   await page.locator('#health-badge.degraded').waitFor();
-  await page.goto(`${base}/admin/#generate`);
+  await page.goto(`${base}/voxcat/#generate`);
   await page.locator('#tts-model option[value="espeak"]').waitFor({ state: 'attached' });
   await page.fill('#tts-text', 'Still speaking without the database');
   await page.click('#tts-submit');
   await page.locator('#tts-status', { hasText: 'database unavailable: not recorded' }).waitFor();
   assert.equal(await page.locator('#tts-error').isHidden(), true);
   assert.match(await page.locator('#tts-audio').getAttribute('src'), /^blob:/);
-  await page.goto(`${base}/admin/#health`);
+  await page.goto(`${base}/voxcat/#health`);
   await page.locator('#health-panel[data-status="degraded"]').waitFor();
   assert.match(await page.locator('[data-card="database"]').textContent(), /reachable\s*no/);
   await page.screenshot({ path: join(shots, 'degraded.png'), fullPage: true });
