@@ -5,12 +5,7 @@
 load helpers/common
 
 setup_file() {
-    export FAKE_DIR=$BATS_FILE_TMPDIR
-    python3 "$VOXCAT_SRC_DIR/tests/fake-upstream/server.py" --port 0 --pid-file "$FAKE_DIR/fake.pid" \
-        </dev/null >"$FAKE_DIR/fake.out" 2>"$FAKE_DIR/fake.log" 3>&- &
-    wait_until 10 grep -q listening "$FAKE_DIR/fake.out"
-    FAKE=http://127.0.0.1:$(awk '{print $2}' "$FAKE_DIR/fake.out")
-    export FAKE
+    fake_up
     stack_up --workers 2 \
         --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
         --env "ELEVENLABS_API_KEY=test-eleven-key" --env "ELEVENLABS_API_BASE=$FAKE" \
@@ -21,7 +16,7 @@ setup_file() {
 
 teardown_file() {
     stack_down
-    [ -f "$FAKE_DIR/fake.pid" ] && kill "$(cat "$FAKE_DIR/fake.pid")" 2>/dev/null || true
+    fake_down
 }
 
 setup() { curl -s -X POST "$FAKE/__control/reset" >/dev/null; }

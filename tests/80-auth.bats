@@ -7,12 +7,7 @@ bats_require_minimum_version 1.5.0
 load helpers/common
 
 setup_file() {
-    export FAKE_DIR=$BATS_FILE_TMPDIR
-    python3 "$VOXCAT_SRC_DIR/tests/fake-upstream/server.py" --port 0 --pid-file "$FAKE_DIR/fake.pid" \
-        </dev/null >"$FAKE_DIR/fake.out" 2>"$FAKE_DIR/fake.log" 3>&- &
-    wait_until 10 grep -q listening "$FAKE_DIR/fake.out"
-    FAKE=http://127.0.0.1:$(awk '{print $2}' "$FAKE_DIR/fake.out")
-    export FAKE
+    fake_up
     stack_up --workers 2 \
         --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
         --env "ELEVENLABS_API_KEY=test-eleven-key" --env "ELEVENLABS_API_BASE=$FAKE" \
@@ -31,7 +26,7 @@ setup_file() {
 
 teardown_file() {
     stack_down
-    [ -f "$FAKE_DIR/fake.pid" ] && kill "$(cat "$FAKE_DIR/fake.pid")" 2>/dev/null || true
+    fake_down
 }
 
 setup() { curl -s -X POST "$FAKE/__control/reset" >/dev/null; }
@@ -122,7 +117,9 @@ reconfigure() {
 }
 
 @test "the token never appears in a log line or a response" {
-    t=$(tok speaker)
+    # A token of its own: another test puts one in a URL on purpose, and
+    # nginx may log a URL (voxcat cannot stop a client doing that).
+    t=$("$VOXCAT" token create keeper 2>/dev/null | tail -n 1)
     req "$t" POST /tts '{"text":"secret keeping"}' >/dev/null
     req "$t" GET /status >/dev/null
     cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/h" >"$BATS_TEST_TMPDIR/all"
@@ -131,9 +128,9 @@ reconfigure() {
     req "${t}x" POST /tts '{"text":"x"}' >/dev/null
     cat "$BATS_TEST_TMPDIR/out" >>"$BATS_TEST_TMPDIR/all"
     run grep -rF "${t#vc_}" "$BATS_TEST_TMPDIR/all" "$STACK_DIR/log"
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 1 ] || { echo "found or unreadable ($status): $output"; false; }
     # The log names the token by its name instead.
-    grep '"msg":"request"' "$STACK_DIR/log/voxcat.log" | grep -q '"token":"speaker"'
+    grep '"msg":"request"' "$STACK_DIR/log/voxcat.log" | grep -q '"token":"keeper"'
 }
 
 @test "a daily quota of N characters lets N through across workers; the next is a 429 with Retry-After" {

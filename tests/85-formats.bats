@@ -7,18 +7,13 @@
 load helpers/common
 
 setup_file() {
-    export FAKE_DIR=$BATS_FILE_TMPDIR
-    python3 "$VOXCAT_SRC_DIR/tests/fake-upstream/server.py" --port 0 --pid-file "$FAKE_DIR/fake.pid" \
-        </dev/null >"$FAKE_DIR/fake.out" 2>"$FAKE_DIR/fake.log" 3>&- &
-    wait_until 10 grep -q listening "$FAKE_DIR/fake.out"
-    FAKE=http://127.0.0.1:$(awk '{print $2}' "$FAKE_DIR/fake.out")
-    export FAKE
+    fake_up
     stack_up --workers 2 --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE"
 }
 
 teardown_file() {
     stack_down
-    [ -f "$FAKE_DIR/fake.pid" ] && kill "$(cat "$FAKE_DIR/fake.pid")" 2>/dev/null || true
+    fake_down
 }
 
 setup() { curl -s -X POST "$FAKE/__control/reset" >/dev/null; }
@@ -139,6 +134,23 @@ PY
     [ -n "$(header content-location)" ]
     s=$(seconds "$BATS_TEST_TMPDIR/out")
     awk "BEGIN{exit !($s > 1)}"
+}
+
+@test "a client that goes away mid-stream stops the synthesis, and nothing is stored" {
+    script='{"gemini":['
+    for i in 1 2 3 4 5 6; do script="$script{\"step\":\"slow\",\"seconds\":0.5},"; done
+    curl -s -X POST "$FAKE/__control/script" -H 'Content-Type: application/json' -d "${script%,}]}" >/dev/null
+    text="Gone one. Gone two. Gone three. Gone four. Gone five. Gone six."
+    # The client reads for 0.8 s (the first sentence), then hangs up.
+    run curl -sS -o /dev/null --max-time 0.8 -X POST "$VOXCAT_URL/tts/v1/audio/speech" \
+        -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' \
+        -d "{\"model\":\"gemini-flash\",\"voice\":\"alloy\",\"input\":\"$text\",\"stream_format\":\"audio\"}"
+    [ "$status" -eq 28 ]      # curl's own timeout: it left, the server did not end it
+    sleep 3.5                 # time for all six sentences, had it gone on
+    calls=$(curl -s "$FAKE/__control/requests" | jq length)
+    echo "# upstream calls after the client left: $calls of 6" >&3
+    [ "$calls" -le 3 ]
+    [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$text'")" = 0 ]
 }
 
 @test "a WAV stream has an open-ended header and still plays; the stored copy is exact" {

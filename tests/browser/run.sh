@@ -15,15 +15,9 @@ if [ ! -x /usr/bin/chromium ]; then
         { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } ||
         bail "could not install chromium with apt-get"
 fi
-# The pinned version (one that supports Debian 12's Node.js 18), not
-# whatever an earlier run left behind.
-want=$(node -p "require('$here/package.json').dependencies['playwright-core']")
-have=$(node -p "try { require('$here/node_modules/playwright-core/package.json').version } catch { '' }")
-if [ "$have" != "$want" ]; then
-    (cd "$here" && { npm ci --no-audit --no-fund --silent >/dev/null 2>&1 ||
-        npm install --no-audit --no-fund --silent >/dev/null 2>&1; }) ||
-        bail "could not install playwright-core with npm"
-fi
+# The pinned version (one that supports Debian 12's Node.js 18).
+"$src/tests/helpers/npm-pinned" "$here" playwright-core ||
+    bail "could not install playwright-core with npm"
 
 dir=$(mktemp -d /tmp/vxbrowser.XXXXXX)
 trap '"$src/tests/stack" down "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT

@@ -28,6 +28,21 @@ stack_down() {
     fi
 }
 
+# Start the loopback fake of the Gemini and ElevenLabs APIs (by pid in
+# FAKE_DIR) and export FAKE, its base URL; fake_down stops it.
+fake_up() {
+    export FAKE_DIR=$BATS_FILE_TMPDIR
+    python3 "$VOXCAT_SRC_DIR/tests/fake-upstream/server.py" --port 0 --pid-file "$FAKE_DIR/fake.pid" \
+        </dev/null >"$FAKE_DIR/fake.out" 2>"$FAKE_DIR/fake.log" 3>&- &
+    wait_until 10 grep -q listening "$FAKE_DIR/fake.out"
+    FAKE=http://127.0.0.1:$(awk '{print $2}' "$FAKE_DIR/fake.out")
+    export FAKE
+}
+
+fake_down() {
+    [ -f "$FAKE_DIR/fake.pid" ] && kill "$(cat "$FAKE_DIR/fake.pid")" 2>/dev/null || true
+}
+
 # The master's pid and its workers' pids.
 master_pid() { cat "$STACK_DIR/run/voxcat-fcgi.pid"; }
 worker_pids() { pgrep -P "$(master_pid)" | sort -n; }

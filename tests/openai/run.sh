@@ -7,13 +7,7 @@ src=$(cd "$here/../.." && pwd)
 
 bail() { echo "not ok 1 openai: $*"; exit 1; }
 
-want=$(node -p "require('$here/package.json').dependencies.openai")
-have=$(node -p "try { require('$here/node_modules/openai/package.json').version } catch { '' }")
-if [ "$have" != "$want" ]; then
-    (cd "$here" && { npm ci --no-audit --no-fund --silent >/dev/null 2>&1 ||
-        npm install --no-audit --no-fund --silent >/dev/null 2>&1; }) ||
-        bail "could not install the openai package with npm"
-fi
+"$src/tests/helpers/npm-pinned" "$here" openai || bail "could not install the openai package with npm"
 
 dir=$(mktemp -d /tmp/vxopenai.XXXXXX)
 fake_pid=""
