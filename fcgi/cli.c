@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vc_cache.h"
 #include "vc_jsonl.h"
 #include "vc_config.h"
 #include "vc_db.h"
@@ -37,6 +38,7 @@ static int cmd_version(struct vc_config *cfg, int argc, char **argv);
 static int cmd_say(struct vc_config *cfg, int argc, char **argv);
 static int cmd_import(struct vc_config *cfg, int argc, char **argv);
 static int cmd_export(struct vc_config *cfg, int argc, char **argv);
+static int cmd_cache(struct vc_config *cfg, int argc, char **argv);
 
 static const struct command commands[] = {
     { "migrate", "[--dir DIR]", "apply pending SQL migrations", cmd_migrate, 1 },
@@ -46,6 +48,8 @@ static const struct command commands[] = {
     { "say", "TEXT [--voice V] [--language L] [--model M] [--speed S] -o FILE.wav",
       "synthesise speech to a WAV file, without HTTP or a database", cmd_say, 1 },
     { "token", "create|list|revoke ...", "API tokens: scopes, daily quotas", vc_cli_token, 1 },
+    { "cache", "prune [--max-bytes N]", "evict least recently used audio files to a size",
+      cmd_cache, 1 },
     { "version", "", "print the version", cmd_version, 0 },
 };
 
@@ -179,6 +183,42 @@ static int cmd_export(struct vc_config *cfg, int argc, char **argv)
     }
     vc_db_free(db);
     return rc;
+}
+
+/* voxcat cache prune: the disk cache down to a size, least recently used
+ * files first (PostgreSQL keeps every blob: nothing is lost). */
+static int cmd_cache(struct vc_config *cfg, int argc, char **argv)
+{
+    long long max = cfg->cache_max_bytes;
+    struct vc_cache_stats st;
+    struct vc_error err;
+
+    if (argc < 2 || strcmp(argv[1], "prune") != 0)
+        goto usage;
+    if (argc == 4 && strcmp(argv[2], "--max-bytes") == 0) {
+        char *end;
+        max = strtoll(argv[3], &end, 10);
+        if (*end != '\0' || end == argv[3] || max < 0)
+            goto usage;
+    } else if (argc != 2) {
+        goto usage;
+    }
+    if (max <= 0) {
+        fputs("voxcat cache prune: no size to prune to (VOXCAT_CACHE_MAX_BYTES or --max-bytes)\n",
+              stderr);
+        return EX_USAGE;
+    }
+    vc_error_clear(&err);
+    if (vc_cache_prune(cfg, (unsigned long long)max, &st, &err) != VC_OK) {
+        fprintf(stderr, "voxcat cache prune: %s\n", err.message);
+        return 1;
+    }
+    printf("removed %lu files (%llu bytes); the cache holds %lu files (%llu bytes)\n",
+           st.removed, st.removed_bytes, st.files, st.bytes);
+    return 0;
+usage:
+    fputs("usage: voxcat cache prune [--max-bytes N]\n", stderr);
+    return EX_USAGE;
 }
 
 struct say_args {

@@ -16,6 +16,7 @@
 #include "vc_db.h"
 #include "vc_engines.h"
 #include "vc_auth.h"
+#include "vc_cache.h"
 #include "vc_queue.h"
 #include "worker.h"
 
@@ -89,6 +90,19 @@ static json_t *engines_json(struct vc_worker *w, const struct vc_sb_counters *t)
     return out;
 }
 
+/* The disk cache: degraded when it cannot take files (the audio is then
+ * served from PostgreSQL by the workers). */
+static json_t *cache_json(struct vc_worker *w, const struct vc_sb_counters *t)
+{
+    unsigned long long free_bytes = 0;
+    int ok = vc_cache_healthy(w->cfg, &free_bytes);
+
+    return json_pack("{s:s, s:s, s:I, s:I, s:I}", "dir", w->cfg->cache_dir,
+                     "status", ok ? "ok" : "degraded", "free_bytes", (json_int_t)free_bytes,
+                     "max_bytes", (json_int_t)w->cfg->cache_max_bytes,
+                     "write_errors", (json_int_t)t->cache_write_errors);
+}
+
 /* Tracks waiting or being made ({} without the database). */
 static json_t *queue_json(struct vc_worker *w, int db_up)
 {
@@ -138,7 +152,7 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
     }
     vc_scoreboard_totals(w->sb, totals);
 
-    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:{s:s}, s:o, s:o}",
+    body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "status", db_up ? "ok" : "degraded",
                      "version", PACKAGE_VERSION,
                      "uptime_s", (json_int_t)(time(NULL) - w->sb->h.start_time),
@@ -147,7 +161,7 @@ enum vc_code vc_handle_status(struct vc_request *req, struct vc_error *err)
                      "engines", engines_json(w, totals),
                      "workers", workers_json(w->sb),
                      "requests", requests_json(totals),
-                     "cache", "dir", w->cfg->cache_dir,
+                     "cache", cache_json(w, totals),
                      "queue", queue_json(w, db_up),
                      "auth", auth_json(req, db_up));
     free(totals);

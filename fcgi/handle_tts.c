@@ -41,6 +41,46 @@ static void reply_audio(struct vc_request *req, const char *key, enum vc_format 
     vc_reply_headers(req, 200, headers);
 }
 
+/* The audio of key straight from PostgreSQL, through the worker: when the
+ * disk cache takes no file (full, read-only) the audio is still served. */
+static enum vc_code reply_from_db(struct vc_request *req, const char *key, enum vc_format f,
+                                  const char *extra, struct vc_error *err)
+{
+    char headers[640];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    enum vc_format held;
+    enum vc_code rc = vc_store_blob_get(req->worker->db, key, &data, &len, &held, err);
+
+    if (rc == VC_OK && held != f)
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no %s audio for this key", vc_format_name(f));
+    if (rc == VC_OK) {
+        snprintf(headers, sizeof(headers), "Cache-Control: public, max-age=3600\r\n"
+                 "Content-Location: /tts/audio/%s.%s\r\nX-Voxcat-Cache: unavailable\r\n%s",
+                 key, vc_format_name(f), extra ? extra : "");
+        vc_reply_bytes(req, 200, vc_format_type(f), headers, data, len);
+    }
+    free(data);
+    return rc;
+}
+
+/* Make sure the file of key is on disk and answer with it; when the disk
+ * takes no file, answer from PostgreSQL. */
+static enum vc_code reply_restored(struct vc_request *req, const char *key, enum vc_format f,
+                                   const char *extra, int immutable, struct vc_error *err)
+{
+    enum vc_code rc = vc_store_restore(req->worker->cfg, req->worker->db, key, f, err);
+
+    if (rc == VC_OK) {
+        reply_audio(req, key, f, extra, immutable);
+        return VC_OK;
+    }
+    if (rc != VC_ERR_UNAVAILABLE)
+        return rc;
+    vc_error_clear(err);
+    return reply_from_db(req, key, f, extra, err);
+}
+
 /* A cached file as server-sent events (a stream asked for audio that was
  * already made). */
 static enum vc_code reply_cached_events(struct vc_request *req, const char *key, enum vc_format f,
@@ -230,6 +270,8 @@ enum vc_code vc_speak_answer(struct vc_request *req, struct vc_tts_input *in,
     snprintf(extra, sizeof(extra), "%s%s%sX-Cache: %s\r\n%s",
              res.track_id[0] ? "X-Track-Id: " : "", res.track_id, res.track_id[0] ? "\r\n" : "",
              res.hit ? "HIT" : "MISS", res.degraded ? "X-Voxcat-Degraded: db\r\n" : "");
+    if (res.uncached)
+        return reply_from_db(req, res.key, in->format, extra, err);
     reply_audio(req, res.key, in->format, extra, 0);
     return VC_OK;
 }
@@ -282,15 +324,10 @@ enum vc_code vc_handle_tts_audio(struct vc_request *req, struct vc_error *err)
 {
     char key[VC_SHA256_HEX];
     enum vc_format f;
-    enum vc_code rc;
 
     if (split_file(req->captures[0], key, sizeof(key), &f) != 0 || !vc_cache_key_valid(key))
         return vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no such audio file");
-    rc = vc_store_restore(req->worker->cfg, req->worker->db, key, f, err);
-    if (rc != VC_OK)
-        return rc;
-    reply_audio(req, key, f, NULL, 1);
-    return VC_OK;
+    return reply_restored(req, key, f, NULL, 1, err);
 }
 
 /* GET /tts/<track id>.<its format>: the links tracks handed out before
@@ -311,13 +348,10 @@ enum vc_code vc_handle_tts_track(struct vc_request *req, struct vc_error *err)
     if (rc == VC_OK && held != asked)
         rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "track %s has %s audio, not %s", id,
                           vc_format_name(held), vc_format_name(asked));
-    if (rc == VC_OK)
-        rc = vc_store_restore(req->worker->cfg, req->worker->db, key, held, err);
     if (rc != VC_OK)
         return rc;
     snprintf(extra, sizeof(extra), "X-Track-Id: %s\r\n", id);
-    reply_audio(req, key, held, extra, 0);
-    return VC_OK;
+    return reply_restored(req, key, held, extra, 0, err);
 }
 
 static enum vc_code reply_list(struct vc_request *req, const char *name,

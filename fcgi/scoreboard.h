@@ -52,6 +52,7 @@ struct vc_sb_counters {
     uint64_t upstream_errors[VC_SB_ENGINES];
     uint64_t upstream_timeouts[VC_SB_ENGINES];
     uint64_t db_connects;
+    uint64_t cache_write_errors;
 };
 
 struct vc_sb_slot {

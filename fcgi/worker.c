@@ -15,6 +15,7 @@
 
 #include "reply.h"
 #include "router.h"
+#include "vc_cache.h"
 #include "vc_engines.h"
 #include "vc_http.h"
 #include "vc_tts.h"
@@ -70,6 +71,7 @@ static void count_extras(struct vc_worker *w, const struct vc_request *req)
         __atomic_store_n(&c->upstream_timeouts[k], st.timeouts, __ATOMIC_RELAXED);
     }
     __atomic_store_n(&c->db_connects, vc_db_connects(w->db), __ATOMIC_RELAXED);
+    __atomic_store_n(&c->cache_write_errors, vc_cache_write_errors(), __ATOMIC_RELAXED);
 }
 
 /* An idle worker looks at the speech queue this often. */

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vc_log.h"
@@ -75,6 +78,32 @@ static int make_dirs(const struct vc_config *cfg)
     return 0;
 }
 
+static unsigned long write_errors;
+
+/* Keep the cache under VOXCAT_CACHE_MAX_BYTES: after a write, at most
+ * every ten seconds a process (a scan costs milliseconds at 100k files). */
+static void prune_now_and_then(const struct vc_config *cfg)
+{
+    static time_t last;
+    struct vc_cache_stats st;
+    time_t now = time(NULL);
+
+    if (cfg->cache_max_bytes <= 0 || now - last < 10)
+        return;
+    last = now;
+    if (vc_cache_prune(cfg, (unsigned long long)cfg->cache_max_bytes, &st, NULL) != VC_OK)
+        vc_log(VC_LOG_WARN, "cache prune failed");
+}
+
+/* A write that failed (a full disk, a read-only mount): counted for
+ * /status, and said as unavailable, which the speech path answers from
+ * PostgreSQL instead. */
+static enum vc_code cache_failed(struct vc_error *err)
+{
+    write_errors++;
+    return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "the audio cache is not writable");
+}
+
 /* fsync a directory, so a rename in it survives a power loss. */
 static int sync_dir(const char *path)
 {
@@ -123,7 +152,7 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad cache key");
     if (make_dirs(cfg) != 0) {
         vc_log(VC_LOG_ERROR, "cache dir %s: %s", cfg->cache_dir, strerror(errno));
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+        return cache_failed(err);
     }
     vc_cache_path(cfg, key, f, path);
     /* Written outside the served tree (same filesystem, so the rename is
@@ -133,7 +162,7 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         vc_log(VC_LOG_ERROR, "cache write %s: %s", tmp, strerror(errno));
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+        return cache_failed(err);
     }
     while (left > 0) {
         ssize_t w = write(fd, p, left);
@@ -143,7 +172,7 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
             vc_log(VC_LOG_ERROR, "cache write %s: %s", tmp, strerror(errno));
             close(fd);
             unlink(tmp);
-            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+            return cache_failed(err);
         }
         p += w;
         left -= (size_t)w;
@@ -153,11 +182,12 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
         vc_log(VC_LOG_ERROR, "cache write %s: %s", path, strerror(errno));
         unlink(tmp);
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "the audio cache is not writable");
+        return cache_failed(err);
     }
     snprintf(tmp, sizeof(tmp), "%s/" SUBDIR, cfg->cache_dir);
     if (sync_dir(tmp) != 0)
         vc_log(VC_LOG_WARN, "cache dir fsync %s: %s", tmp, strerror(errno));
+    prune_now_and_then(cfg);
     return VC_OK;
 }
 
@@ -189,4 +219,103 @@ fail:
     fclose(fp);
     vc_log(VC_LOG_ERROR, "cache read %s failed", path);
     return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot read the cached file");
+}
+
+/* ---- the bound ------------------------------------------------------------ */
+
+unsigned long vc_cache_write_errors(void)
+{
+    return write_errors;
+}
+
+void vc_cache_touch(const struct vc_config *cfg, const char *key, enum vc_format f)
+{
+    char path[VC_CACHE_PATH_MAX];
+    const struct timespec times[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+
+    vc_cache_path(cfg, key, f, path);
+    (void)utimensat(AT_FDCWD, path, times, 0);
+}
+
+struct entry {
+    char name[80];
+    off_t size;
+    time_t used;        /* the later of its last read and its writing */
+};
+
+static int by_use(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+
+    return (x->used > y->used) - (x->used < y->used);
+}
+
+enum vc_code vc_cache_prune(const struct vc_config *cfg, unsigned long long max_bytes,
+                            struct vc_cache_stats *st, struct vc_error *err)
+{
+    char dir[VC_CACHE_PATH_MAX], path[VC_CACHE_PATH_MAX + 96];
+    struct entry *list = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *d;
+    DIR *dp;
+
+    memset(st, 0, sizeof(*st));
+    snprintf(dir, sizeof(dir), "%s/" SUBDIR, cfg->cache_dir);
+    dp = opendir(dir);
+    if (dp == NULL)
+        return errno == ENOENT ? VC_OK
+                               : vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot read the cache");
+    while ((d = readdir(dp)) != NULL) {
+        struct stat sb;
+        if (d->d_name[0] == '.' || strlen(d->d_name) >= sizeof(list->name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            struct entry *g = realloc(list, ncap * sizeof(*g));
+            if (g == NULL) {
+                closedir(dp);
+                free(list);
+                return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+            }
+            list = g;
+            cap = ncap;
+        }
+        snprintf(list[n].name, sizeof(list[n].name), "%s", d->d_name);
+        list[n].size = sb.st_size;
+        list[n].used = sb.st_atime > sb.st_mtime ? sb.st_atime : sb.st_mtime;
+        st->files++;
+        st->bytes += (unsigned long long)sb.st_size;
+        n++;
+    }
+    closedir(dp);
+    /* Least recently used first. PostgreSQL keeps every blob: an evicted
+     * file is rebuilt on its next request. */
+    qsort(list, n, sizeof(*list), by_use);
+    for (size_t i = 0; i < n && st->bytes > max_bytes; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, list[i].name);
+        if (unlink(path) != 0 && errno != ENOENT)
+            continue;
+        st->bytes -= (unsigned long long)list[i].size;
+        st->files--;
+        st->removed++;
+        st->removed_bytes += (unsigned long long)list[i].size;
+    }
+    free(list);
+    if (st->removed > 0)
+        vc_log(VC_LOG_INFO, "cache pruned: %lu file(s), %llu bytes", st->removed, st->removed_bytes);
+    return VC_OK;
+}
+
+int vc_cache_healthy(const struct vc_config *cfg, unsigned long long *free_bytes)
+{
+    struct statvfs fs;
+
+    *free_bytes = 0;
+    if (statvfs(cfg->cache_dir, &fs) != 0)
+        return 0;
+    *free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    return access(cfg->cache_dir, W_OK) == 0 && *free_bytes >= 16u << 20;
 }

@@ -34,6 +34,27 @@ void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_fo
 /* Whether a complete file for key is present; *size gets its size. */
 int vc_cache_has(const struct vc_config *cfg, const char *key, enum vc_format f, size_t *size);
 
+struct vc_cache_stats {
+    unsigned long files, removed;
+    unsigned long long bytes, removed_bytes;
+};
+
+/* Remove least recently used files (the later of last read and writing)
+ * until the cache holds at most max_bytes; st says what is left and what
+ * went. Nothing is lost: PostgreSQL keeps every blob. */
+enum vc_code vc_cache_prune(const struct vc_config *cfg, unsigned long long max_bytes,
+                            struct vc_cache_stats *st, struct vc_error *err) VC_MUST_CHECK;
+
+/* Mark key's file as used now (a hit through a worker), for the LRU. */
+void vc_cache_touch(const struct vc_config *cfg, const char *key, enum vc_format f);
+
+/* Writes that failed in this process (a full disk, a read-only mount). */
+unsigned long vc_cache_write_errors(void);
+
+/* Whether the cache can take files: writable with 16 MiB free;
+ * *free_bytes says how much. */
+int vc_cache_healthy(const struct vc_config *cfg, unsigned long long *free_bytes);
+
 /* Remove what crashed writers left in the cache's temporary directory
  * (call before any worker writes: at the master's start). */
 void vc_cache_sweep_temp(const struct vc_config *cfg);
@@ -43,7 +64,10 @@ void vc_cache_sweep_temp(const struct vc_config *cfg);
 enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, enum vc_format f,
                           unsigned char **data, size_t *len, struct vc_error *err) VC_MUST_CHECK;
 
-/* Write len bytes for key atomically (temp file + rename). */
+/* Write len bytes for key atomically (temp file + rename), then keep the
+ * cache under VOXCAT_CACHE_MAX_BYTES. VC_ERR_UNAVAILABLE when the disk
+ * takes no file (full, read-only): the audio is then served from
+ * PostgreSQL. */
 enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_format f,
                           const void *data, size_t len, struct vc_error *err) VC_MUST_CHECK;
 

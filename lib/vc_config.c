@@ -58,6 +58,7 @@ static const struct setting settings[] = {
     { "VOXCAT_OPENAI_VOICES", T_STRING, OFF(openai_voices),
       "alloy=Kore,ash=Puck,ballad=Charon,coral=Aoede,echo=Fenrir,fable=Leda,nova=Zephyr,"
       "onyx=Orus,sage=Sulafat,shimmer=Despina,verse=Iapetus", 0, 0, 0, NULL },
+    { "VOXCAT_CACHE_MAX_BYTES", T_LONG, OFF(cache_max_bytes), "0", 0, LONG_MAX, 0, NULL },
     { "VOXCAT_MP3_BITRATE", T_LONG, OFF(mp3_bitrate), "64000", 8000, 320000, 0, NULL },
     { "VOXCAT_OPUS_BITRATE", T_LONG, OFF(opus_bitrate), "32000", 6000, 256000, 0, NULL },
     { "VOXCAT_AAC_BITRATE", T_LONG, OFF(aac_bitrate), "64000", 8000, 320000, 0, NULL },

@@ -55,7 +55,8 @@ struct vc_config {
     long request_timeout_ms;    /* one synthesis, all segments and retries */
     long lock_wait_ms;          /* wait for another worker's same synthesis */
     long mp3_bitrate, opus_bitrate, aac_bitrate;   /* bits per second */
-    char *openai_voices;        /* "alloy=Kore,...": OpenAI's names to ours */
+    char *openai_voices;
+    long cache_max_bytes;       /* 0: no bound */        /* "alloy=Kore,...": OpenAI's names to ours */
 };
 
 /* Read every setting from the environment into cfg (zeroed by this call),

@@ -137,6 +137,20 @@ static enum vc_code from_disk(const struct vc_config *cfg, struct vc_db *db,
 
 /* PostgreSQL has the blob (wav, borrowed): rebuild the file and make sure
  * a track owns it. */
+/* Write the file of stored audio. A disk that takes no file is not a
+ * failure of the request: res->uncached says to answer from PostgreSQL. */
+static void keep_file(const struct vc_config *cfg, const struct vc_tts_input *in,
+                      const unsigned char *data, size_t len, struct vc_tts_result *res)
+{
+    struct vc_error err;
+
+    vc_error_clear(&err);
+    if (vc_cache_put(cfg, res->key, in->format, data, len, &err) != VC_OK) {
+        res->uncached = 1;
+        vc_log(VC_LOG_WARN, "answering from PostgreSQL: %s", err.message);
+    }
+}
+
 static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
                               const struct vc_tts_input *in, const struct vc_actor *who,
                               const unsigned char *wav, size_t len,
@@ -145,9 +159,8 @@ static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
     enum vc_code rc;
 
     res->hit = 1;
-    rc = vc_cache_put(cfg, res->key, in->format, wav, len, err);
-    if (rc == VC_OK)
-        rc = vc_store_track_by_key(db, res->key, 0, res->track_id, err);
+    keep_file(cfg, in, wav, len, res);
+    rc = vc_store_track_by_key(db, res->key, 0, res->track_id, err);
     if (rc == VC_OK && res->track_id[0] == '\0')
         rc = vc_store_put(db, in, res->key, wav, len, audio_duration(in->format, wav, len), who,
                           res->track_id, err);
@@ -196,14 +209,8 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
     rc = vc_store_put(db, in, res->key, wav, len, duration, who, res->track_id, err);
     /* The audio is good even if it could not be recorded: keep the file so
      * the degraded path does not synthesise it again. */
-    if (rc == VC_OK || rc == VC_ERR_UNAVAILABLE) {
-        struct vc_error put_err;
-        enum vc_code put_rc = vc_cache_put(cfg, res->key, in->format, wav, len, &put_err);
-        if (rc == VC_OK && put_rc != VC_OK) {
-            *err = put_err;
-            rc = put_rc;
-        }
-    }
+    if (rc == VC_OK || rc == VC_ERR_UNAVAILABLE)
+        keep_file(cfg, in, wav, len, res);
     res->store_ms = (vc_time_mono_s() - t0) * 1000;
 out:
     free(wav);
@@ -223,6 +230,7 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     if (rc != VC_OK)
         return rc;
     if (vc_cache_has(cfg, res->key, in->format, NULL)) {
+        vc_cache_touch(cfg, res->key, in->format);
         rc = from_disk(cfg, db, in, who, res, err);
         goto done;
     }

@@ -30,6 +30,7 @@ struct vc_tts_result {
     int degraded;                   /* PostgreSQL was unreachable */
     int synthesized;                /* this call ran the engine */
     int busy;                       /* another worker holds the key */
+    int uncached;                   /* the disk took no file: answer from PostgreSQL */
     double synth_ms;                /* time in the engine */
     double store_ms;                /* time storing blob, track and file */
 };

@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# The disk cache: pruned to a size least recently used first, rebuilt
+# from PostgreSQL on demand, and a full disk that still serves audio.
+
+load helpers/common
+
+setup_file() { stack_up --workers 2 --env VOXCAT_DEFAULT_MODEL=espeak; }
+teardown_file() {
+    stack_down
+    mountpoint -q "$BATS_FILE_TMPDIR/full" 2>/dev/null && umount "$BATS_FILE_TMPDIR/full"
+    true
+}
+
+VOXCAT=${VOXCAT_BIN_DIR:-$VOXCAT_SRC_DIR/fcgi}/voxcat
+
+tts() {
+    curl -sS -o "$BATS_TEST_TMPDIR/out" -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' --max-time 30 \
+        -X POST "${2:-$VOXCAT_URL}/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "$1"
+}
+header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
+file_of() { echo "$STACK_DIR/cache/tts/audio/$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE text = '$1'").wav"; }
+
+@test "voxcat cache prune evicts the least recently used files; they come back from PostgreSQL" {
+    for t in "Prune alpha" "Prune bravo" "Prune charlie"; do
+        [ "$(tts "{\"text\":\"$t\"}")" = 200 ]
+    done
+    a=$(file_of "Prune alpha") b=$(file_of "Prune bravo") c=$(file_of "Prune charlie")
+    touch -d '1 minute ago' "$a"
+    touch -d '3 minutes ago' "$b"
+    touch -d '2 minutes ago' "$c"
+    total=$(du -cb "$STACK_DIR/cache/tts/audio"/*.wav | tail -n 1 | cut -f1)
+    keep=$((total - $(stat -c %s "$b")))
+    run env VOXCAT_CACHE_DIR="$STACK_DIR/cache" "$VOXCAT" cache prune --max-bytes "$keep"
+    [ "$status" -eq 0 ]
+    [[ "$output" == "removed 1 files"* ]]
+    [ ! -e "$b" ]
+    [ -e "$a" ] && [ -e "$c" ]
+    # Nothing is lost: the file is rebuilt from its blob on request.
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/back.wav" -w '%{http_code}' "$VOXCAT_URL/tts/audio/$(basename "$b")")
+    [ "$code" = 200 ]
+    [ -e "$b" ]
+    run env VOXCAT_CACHE_DIR="$STACK_DIR/cache" "$VOXCAT" cache prune
+    [ "$status" -eq 2 ]       # no size given and none configured
+}
+
+@test "a hit through a worker marks the file as used" {
+    [ "$(tts '{"text":"Recently used"}')" = 200 ]
+    f=$(file_of "Recently used")
+    touch -d '10 minutes ago' "$f"
+    [ "$(tts '{"text":"Recently used"}')" = 200 ]
+    [ "$(header x-cache)" = HIT ]
+    [ $(( $(date +%s) - $(stat -c %X "$f") )) -lt 60 ]
+}
+
+@test "a full disk: audio is served from PostgreSQL by the worker, and /status says the cache is degraded" {
+    full=$BATS_FILE_TMPDIR/full
+    mkdir -p "$full"
+    if ! mount -t tmpfs -o size=64k tmpfs "$full" 2>/dev/null; then
+        skip "cannot mount a small tmpfs here (needs root and mount rights)"
+    fi
+    head -c 60000 /dev/zero >"$full/filler" || true
+    # The same PostgreSQL, a worker pool whose cache is the full disk.
+    own=$BATS_TEST_TMPDIR/own
+    mkdir -p "$own"
+    (
+        set -a
+        . "$STACK_DIR/voxcat.env"
+        VOXCAT_LISTEN=127.0.0.1:$((20000 + RANDOM % 5000))
+        VOXCAT_CACHE_DIR=$full
+        set +a
+        echo "$VOXCAT_LISTEN" >"$own/listen"
+        exec "$VOXCAT_BIN_DIR/voxcat-fcgi" --pid-file "$own/pid"
+    ) </dev/null >"$own/log" 2>&1 3>&- &
+    wait_until 10 test -s "$own/pid"
+    listen=$(cat "$own/listen")
+    body=$(python3 -c 'import json,sys; print(json.dumps({"text": "A full disk still speaks"}))')
+    out=$(VOXCAT_TOKEN=$VOXCAT_TOKEN python3 - "$listen" "$body" <<'PY'
+import os, socket, struct, sys
+host, port = sys.argv[1].rsplit(":", 1)
+body = sys.argv[2].encode()
+def rec(kind, content):
+    return struct.pack("!BBHHBx", 1, kind, 1, len(content), 0) + content
+def pair(n, v):
+    n, v = n.encode(), v.encode()
+    ln = lambda x: bytes([x]) if x < 128 else struct.pack("!I", x | 0x80000000)
+    return ln(len(n)) + ln(len(v)) + n + v
+def ask(method, path, body=b"", ctype=""):
+    params = {"REQUEST_METHOD": method, "SCRIPT_NAME": path, "PATH_INFO": "",
+              "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": ctype,
+              "HTTP_AUTHORIZATION": "Bearer " + os.environ["VOXCAT_TOKEN"]}
+    s = socket.create_connection((host, int(port)), timeout=30)
+    p = b"".join(pair(k, v) for k, v in params.items())
+    s.sendall(rec(1, struct.pack("!HB5x", 1, 0)) + rec(4, p) + rec(4, b"") +
+              (rec(5, body) if body else b"") + rec(5, b""))
+    out = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        out += c
+    data, i = b"", 0
+    while i + 8 <= len(out):
+        _, kind, _, clen, plen = struct.unpack("!BBHHB", out[i:i + 7])
+        if kind == 6:
+            data += out[i + 8:i + 8 + clen]
+        i += 8 + clen + plen
+    return data
+speech = ask("POST", "/tts", body, "application/json")
+head, _, audio = speech.partition(b"\r\n\r\n")
+print(head.decode("latin-1").replace("\r\n", "|"))
+print(len(audio), audio[:4].decode("latin-1"))
+status = ask("GET", "/status")
+print(status.partition(b"\r\n\r\n")[2].decode())
+PY
+)
+    kill -TERM "$(cat "$own/pid")"
+    echo "$out" | head -2
+    echo "$out" | sed -n 1p | grep -q 'Status: 200'
+    echo "$out" | sed -n 1p | grep -qi 'X-Voxcat-Cache: unavailable'
+    echo "$out" | sed -n 1p | grep -qi 'Content-Type: audio/wav'
+    [[ "$(echo "$out" | sed -n 2p)" =~ ^[0-9]+\ RIFF$ ]]
+    echo "$out" | sed -n 3p | jq -e '.cache.status == "degraded" and .cache.write_errors >= 1'
+    [ "$(psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t USING (cache_key) WHERE t.text = 'A full disk still speaks'")" = 1 ]
+}
