@@ -15,6 +15,7 @@
 
 #include "reply.h"
 #include "router.h"
+#include "vc_auth.h"
 #include "vc_cache.h"
 #include "vc_engines.h"
 #include "vc_http.h"
@@ -174,6 +175,8 @@ static void worker_init(struct vc_worker *w, FCGX_Request *fcgx, int listen_fd)
     w->db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
     w->db_read = cfg->database_url_read[0]
         ? vc_db_new(cfg->database_url_read, cfg->db_timeout_ms, 1) : w->db;
+    if (w->db != NULL)
+        vc_auth_watch(w->db);       /* revocations reach this worker by NOTIFY */
     if (w->db == NULL || w->db_read == NULL || FCGX_Init() != 0
         || FCGX_InitRequest(fcgx, listen_fd, 0) != 0) {
         vc_log(VC_LOG_ERROR, "worker initialisation failed");

@@ -12,6 +12,7 @@
 #include "vc_time.h"
 
 #define SECRET_PREFIX "vc_"
+#define CHANNEL "vc_tokens"     /* where changes to tokens are NOTIFYed (sql/011) */
 #define SECRET_BYTES 32
 
 static const struct {
@@ -32,6 +33,7 @@ static const struct vc_stmt st_create = {
     "INSERT INTO api_tokens (name, token_sha256, scopes, daily_chars) "
     "VALUES ($1, $2, string_to_array($3, ','), $4::bigint)", 4
 };
+/* Every watching worker hears of it at commit (the trigger of 011). */
 static const struct vc_stmt st_revoke = {
     "vc_auth_revoke",
     "UPDATE api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", 1
@@ -217,17 +219,35 @@ json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
     return out;
 }
 
-/* Tokens this process verified lately, by hash: used only while the
- * database cannot be asked, so speech keeps its degraded path for a caller
- * seen in the last few minutes. Nothing can be revoked then anyway. */
+/* Tokens this process verified lately, by hash. A worker that watches
+ * (vc_auth_watch) trusts an entry for FRESH_S without asking PostgreSQL:
+ * a revocation NOTIFYs every watching connection, which empties the memo
+ * before the next request is looked at (as does a reconnect, which may
+ * have missed one). Without the database an entry serves for MEMO_TTL_S,
+ * so speech keeps its degraded path; nothing can be revoked then anyway. */
 #define MEMO_SLOTS 16
 #define MEMO_TTL_S 300.0
+#define FRESH_S 60.0
+
+static int watching;
+static unsigned long watched_connects;
 
 static struct {
     char hash[VC_SHA256_HEX];
     struct vc_token token;
     double at;
 } memo[MEMO_SLOTS];
+
+void vc_auth_watch(struct vc_db *db)
+{
+    vc_db_listen(db, CHANNEL);
+    watching = 1;
+}
+
+static void memo_flush(void)
+{
+    memset(memo, 0, sizeof(memo));
+}
 
 static void memo_put(const char *hash, const struct vc_token *t)
 {
@@ -246,11 +266,11 @@ static void memo_put(const char *hash, const struct vc_token *t)
     memo[slot].at = vc_time_mono_s();
 }
 
-static int memo_get(const char *hash, struct vc_token *out)
+static int memo_get(const char *hash, double ttl, struct vc_token *out)
 {
     for (size_t i = 0; i < MEMO_SLOTS; i++) {
         if (memo[i].at > 0 && strcmp(memo[i].hash, hash) == 0
-            && vc_time_mono_s() - memo[i].at < MEMO_TTL_S) {
+            && vc_time_mono_s() - memo[i].at < ttl) {
             *out = memo[i].token;
             return 1;
         }
@@ -273,9 +293,18 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
         return vc_error_set(err, VC_ERR_UNAUTHORIZED, NULL, "the token is not valid");
     if (vc_sha256_hex(secret, strlen(secret), hash) != 0)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot hash the token");
+    if (watching) {
+        int news = vc_db_notified(db);
+        if (news != 0 || vc_db_connects(db) != watched_connects) {
+            memo_flush();
+            watched_connects = vc_db_connects(db);
+        }
+        if (news == 0 && memo_get(hash, FRESH_S, out))
+            return VC_OK;
+    }
     res = vc_db_exec(db, &st_lookup, params, err);
     if (res == NULL) {
-        if (err->code == VC_ERR_UNAVAILABLE && memo_get(hash, out)) {
+        if (err->code == VC_ERR_UNAVAILABLE && memo_get(hash, MEMO_TTL_S, out)) {
             vc_error_clear(err);
             return VC_OK;
         }
@@ -291,8 +320,12 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
         out->daily_chars = strtoll(vc_result_value(res, 0, 3), NULL, 10);
     }
     vc_result_free(res);
-    if (rc == VC_OK)
+    if (rc == VC_OK) {
+        /* A connection made by this very query may have missed a NOTIFY,
+         * but not what the query just read. */
+        watched_connects = vc_db_connects(db);
         memo_put(hash, out);
+    }
     return rc;
 }
 

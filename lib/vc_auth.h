@@ -6,10 +6,12 @@
  * shown once by `voxcat token create`. Lookups go by the sha256 of what a
  * client sends: a miss costs the same index probe whatever the secret,
  * and the hash of an attacker's guess says nothing about the hashes that
- * exist. Every request asks PostgreSQL, so a revocation holds on the next
- * request on every worker and host; only while PostgreSQL is unreachable
- * does a worker accept a token it verified in the last five minutes (for
- * the degraded local speech path). Quotas count the characters
+ * exist. A worker remembers a token it verified for a minute, and every
+ * revocation is NOTIFYed to every worker, which forgets what it
+ * remembered before its next request: a revocation holds on the next
+ * request on every worker and host. While PostgreSQL is unreachable a
+ * worker accepts a token it verified in the last five minutes (for the
+ * degraded local speech path). Quotas count the characters
  * synthesised per UTC day and engine in PostgreSQL; a request that would
  * pass the quota is refused before the engine runs. */
 #ifndef VC_AUTH_H
@@ -72,6 +74,11 @@ enum vc_code vc_auth_revoke(struct vc_db *db, const char *name,
  * reference): [{name, scopes, daily_chars, created_at, last_used_at,
  * revoked_at, used_today:{engine: chars}, used_today_total}]. */
 json_t *vc_auth_list(struct vc_db *db, struct vc_error *err);
+
+/* Have this process trust tokens it verified within the last minute
+ * without asking again, told of revocations by NOTIFY on db (call before
+ * db first connects: a worker's). */
+void vc_auth_watch(struct vc_db *db);
 
 /* The live token whose secret is secret into out: VC_ERR_UNAUTHORIZED
  * when unknown or revoked; VC_ERR_UNAVAILABLE without the database. */

@@ -28,6 +28,7 @@ struct vc_db {
     char dynamic_names[MAX_DYNAMIC][24];
     size_t ndynamic;
     char last_error[512];       /* the server's words, for the CLI */
+    char listen[64];            /* the channel this handle LISTENs on, or "" */
 };
 
 /* A vc_result is a PGresult under another name: the cast is the whole
@@ -191,7 +192,39 @@ enum vc_code vc_db_connect(struct vc_db *db, struct vc_error *err)
     db->connects++;
     if (db->connects > 1)
         vc_log(VC_LOG_INFO, "database reconnected");
+    if (db->listen[0] != '\0') {
+        /* The channel name is ours, a fixed identifier: no quoting needed. */
+        char sql[96];
+        PGresult *res;
+        snprintf(sql, sizeof(sql), "LISTEN %s", db->listen);
+        res = PQexec(db->conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            vc_log(VC_LOG_WARN, "LISTEN %s failed", db->listen);
+        PQclear(res);
+    }
     return VC_OK;
+}
+
+void vc_db_listen(struct vc_db *db, const char *channel)
+{
+    snprintf(db->listen, sizeof(db->listen), "%s", channel);
+}
+
+int vc_db_notified(struct vc_db *db)
+{
+    PGnotify *n;
+    int any = 0;
+
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return -1;
+    /* Reads what the server has sent without waiting for more. */
+    if (PQconsumeInput(db->conn) != 1)
+        return -1;
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        any = 1;
+        PQfreemem(n);
+    }
+    return any;
 }
 
 /* Map a failed result's SQLSTATE to a code and fill err with a message that

@@ -130,6 +130,14 @@ typedef enum vc_code (*vc_db_row_fn)(void *ctx, const char *value, struct vc_err
 enum vc_code vc_db_stream(struct vc_db *db, const char *sql, vc_db_row_fn fn, void *ctx,
                           struct vc_error *err) VC_MUST_CHECK;
 
+/* LISTEN on channel (a plain identifier) on every connection this handle
+ * opens from now on, so vc_db_notified can tell of a NOTIFY. */
+void vc_db_listen(struct vc_db *db, const char *channel);
+
+/* Whether a notification has arrived since the last call (never waits):
+ * 1 or 0, or -1 when the connection is not up (nothing can be known). */
+int vc_db_notified(struct vc_db *db);
+
 /* How many times this handle has (re)connected successfully. */
 unsigned long vc_db_connects(const struct vc_db *db);
 

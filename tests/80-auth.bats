@@ -114,6 +114,18 @@ reconfigure() {
         [ "$(req "$t" POST /tts "{\"text\":\"after revoking $i\"}")" = 401 ] || { echo "request $i got through"; false; }
     done
     [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE text LIKE 'after revoking%'")" = 0 ]
+    # Workers remember tokens they checked: a change made by hand in psql
+    # reaches them too (the trigger NOTIFYs), before their next request.
+    t=$("$VOXCAT" token create byhand 2>/dev/null | tail -n 1)
+    for i in 1 2 3 4; do [ "$(req "$t" GET /status/live)" = 200 ]; [ "$(req "$t" POST /tts "{\"text\":\"by hand $i\"}")" = 200 ]; done
+    psql_q -c "UPDATE api_tokens SET scopes = '{read}' WHERE name = 'byhand'"
+    for i in 1 2 3 4; do
+        [ "$(req "$t" POST /tts "{\"text\":\"by hand again $i\"}")" = 403 ] || { echo "request $i kept the old scope"; false; }
+    done
+    psql_q -c "DELETE FROM api_tokens WHERE name = 'byhand'"
+    for i in 1 2 3 4; do
+        [ "$(req "$t" GET /search)" = 401 ] || { echo "request $i took a deleted token"; false; }
+    done
 }
 
 @test "the token never appears in a log line or a response" {
