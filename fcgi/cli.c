@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "vc_cache.h"
 #include "vc_jsonl.h"
 #include "vc_config.h"
@@ -16,6 +17,7 @@
 #include "vc_log.h"
 #include "vc_engines.h"
 #include "vc_migrate.h"
+#include "vc_time.h"
 #include "vc_tts.h"
 
 #define EX_USAGE VC_CLI_USAGE
@@ -42,8 +44,8 @@ static int cmd_cache(struct vc_config *cfg, int argc, char **argv);
 
 static const struct command commands[] = {
     { "migrate", "[--dir DIR]", "apply pending SQL migrations", cmd_migrate, 1 },
-    { "import", "FILE.jsonl|-", "import tracks, all or nothing", cmd_import, 1 },
-    { "export", "", "write every track as JSON lines", cmd_export, 1 },
+    { "import", "FILE.jsonl|- [--quiet]", "import tracks, all or nothing", cmd_import, 1 },
+    { "export", "[--quiet]", "write every track as JSON lines", cmd_export, 1 },
     { "check-config", "", "validate and print the configuration (secrets masked)", cmd_check_config, 0 },
     { "say", "TEXT [--voice V] [--language L] [--model M] [--speed S] -o FILE.wav",
       "synthesise speech to a WAV file, without HTTP or a database", cmd_say, 1 },
@@ -129,14 +131,17 @@ static int cmd_migrate(struct vc_config *cfg, int argc, char **argv)
 static int cmd_import(struct vc_config *cfg, int argc, char **argv)
 {
     struct vc_actor who = { "cli", NULL, NULL };
+    struct vc_progress bar;
+    struct vc_jsonl_progress progress = { vc_progress_update, &bar };
     struct vc_error err;
     struct vc_db *db;
     FILE *in;
     long count = 0;
-    int rc = 0;
+    int rc = 0, quiet = argc == 3 && strcmp(argv[2], "--quiet") == 0;
+    double t0 = vc_time_mono_s();
 
-    if (argc != 2) {
-        fputs("usage: voxcat import FILE.jsonl|-\n", stderr);
+    if (argc != 2 && !quiet) {
+        fputs("usage: voxcat import FILE.jsonl|- [--quiet]\n", stderr);
         return EX_USAGE;
     }
     in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r");
@@ -145,12 +150,19 @@ static int cmd_import(struct vc_config *cfg, int argc, char **argv)
         return 1;
     }
     vc_error_clear(&err);
+    vc_progress_init(&bar, stderr, "import", quiet);
     db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
-    if (db == NULL || vc_jsonl_import(db, in, &who, &count, &err) != VC_OK) {
+    if (db == NULL || vc_jsonl_import(db, in, &who, &progress, &count, &err) != VC_OK) {
+        vc_progress_end(&bar, NULL);
         fprintf(stderr, "voxcat import: %s\n", db ? err.message : "out of memory");
         fputs("voxcat import: nothing was imported\n", stderr);
         rc = 1;
     } else {
+        char summary[128];
+        double secs = vc_time_mono_s() - t0;
+        snprintf(summary, sizeof(summary), "import: %ld tracks in %.1f s (%.0f rows/s)", count,
+                 secs, secs > 0 ? count / secs : 0.0);
+        vc_progress_end(&bar, summary);
         printf("imported %ld tracks\n", count);
     }
     vc_db_free(db);
@@ -162,24 +174,32 @@ static int cmd_import(struct vc_config *cfg, int argc, char **argv)
 static int cmd_export(struct vc_config *cfg, int argc, char **argv)
 {
     struct vc_actor who = { "cli", NULL, NULL };
+    struct vc_progress bar;
+    struct vc_jsonl_progress progress = { vc_progress_update, &bar };
     struct vc_error err;
     struct vc_db *db;
     long count = 0;
-    int rc = 0;
+    int rc = 0, quiet = argc == 2 && strcmp(argv[1], "--quiet") == 0;
+    double t0 = vc_time_mono_s();
 
-    (void)argv;
-    if (argc != 1) {
-        fputs("usage: voxcat export > FILE.jsonl\n", stderr);
+    if (argc != 1 && !quiet) {
+        fputs("usage: voxcat export [--quiet] > FILE.jsonl\n", stderr);
         return EX_USAGE;
     }
     vc_error_clear(&err);
+    vc_progress_init(&bar, stderr, "export", quiet);
     db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 0);
-    if (db == NULL || vc_jsonl_export(db, stdout, &who, &count, &err) != VC_OK
+    if (db == NULL || vc_jsonl_export(db, stdout, &who, &progress, &count, &err) != VC_OK
         || fflush(stdout) != 0) {
+        vc_progress_end(&bar, NULL);
         fprintf(stderr, "voxcat export: %s\n", db ? err.message : "out of memory");
         rc = 1;
     } else {
-        fprintf(stderr, "exported %ld tracks\n", count);
+        char summary[128];
+        double secs = vc_time_mono_s() - t0;
+        snprintf(summary, sizeof(summary), "exported %ld tracks in %.1f s (%.0f rows/s)", count,
+                 secs, secs > 0 ? count / secs : 0.0);
+        vc_progress_end(&bar, summary);
     }
     vc_db_free(db);
     return rc;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vc_track.h"
 
@@ -422,18 +423,33 @@ struct rows {
     long n, cap;
 };
 
-static enum vc_code read_rows(FILE *in, struct rows *r, struct vc_error *err)
+#define PROGRESS_EVERY 4096     /* lines or rows between two reports */
+
+/* The size of what in will give, when it is a file (-1 for a pipe). */
+static long long input_size(FILE *in)
+{
+    struct stat st;
+
+    return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+}
+
+static enum vc_code read_rows(FILE *in, struct rows *r, const struct vc_jsonl_progress *progress,
+                              struct vc_error *err)
 {
     char *line = NULL;
     size_t linecap = 0;
     ssize_t n;
     long lineno = 0;
+    long long total = input_size(in), done = 0;
     enum vc_code rc = VC_OK;
 
     while (rc == VC_OK && (n = getline(&line, &linecap, in)) >= 0) {
         size_t k = (size_t)n;
 
         lineno++;
+        done += n;
+        if (progress != NULL && lineno % PROGRESS_EVERY == 0)
+            progress->fn(progress->ctx, r->n, done, total);
         while (k > 0 && isspace((unsigned char)line[k - 1]))
             line[--k] = '\0';
         if (k == 0)
@@ -490,7 +506,8 @@ static enum vc_code import_txn(struct vc_db *db, void *vctx, struct vc_error *er
 }
 
 enum vc_code vc_jsonl_import(struct vc_db *db, FILE *in, const struct vc_actor *who,
-                             long *count, struct vc_error *err)
+                             const struct vc_jsonl_progress *progress, long *count,
+                             struct vc_error *err)
 {
     struct import_sql sql;
     struct rows rows = { { NULL, 0, 0 }, NULL, 0, 0 };
@@ -501,7 +518,7 @@ enum vc_code vc_jsonl_import(struct vc_db *db, FILE *in, const struct vc_actor *
     if (import_sql(&sql) != 0)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "import statements too long");
     /* Check every line before the database sees any. */
-    rc = read_rows(in, &rows, err);
+    rc = read_rows(in, &rows, progress, err);
     if (rc == VC_OK)
         rc = vc_db_transaction(db, import_txn, &c, err);
     if (rc != VC_OK)
@@ -528,6 +545,8 @@ static int export_sql(char *buf, size_t cap)
 struct export_ctx {
     FILE *out;
     long *count;
+    const struct vc_jsonl_progress *progress;
+    long long total;
 };
 
 static enum vc_code export_row(void *vctx, const char *value, struct vc_error *err)
@@ -537,17 +556,28 @@ static enum vc_code export_row(void *vctx, const char *value, struct vc_error *e
     if (fputs(value, c->out) == EOF || fputc('\n', c->out) == EOF)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot write the output");
     (*c->count)++;
+    if (c->progress != NULL && *c->count % PROGRESS_EVERY == 0)
+        c->progress->fn(c->progress->ctx, *c->count, *c->count, c->total);
     return VC_OK;
 }
 
 enum vc_code vc_jsonl_export(struct vc_db *db, FILE *out, const struct vc_actor *who,
-                             long *count, struct vc_error *err)
+                             const struct vc_jsonl_progress *progress, long *count,
+                             struct vc_error *err)
 {
     char sql[2048], detail[64];
-    struct export_ctx c = { out, count };
+    struct export_ctx c = { out, count, progress, -1 };
     enum vc_code rc;
 
     *count = 0;
+    if (progress != NULL) {
+        /* The total, for an ETA: one count before the rows. */
+        struct vc_result *res = vc_db_query(db, "SELECT count(*) FROM audio_tracks", 0, NULL, err);
+        if (res == NULL)
+            return err->code;
+        c.total = strtoll(vc_result_value(res, 0, 0), NULL, 10);
+        vc_result_free(res);
+    }
     if (export_sql(sql, sizeof(sql)) != 0)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "export statement too long");
     rc = vc_db_stream(db, sql, export_row, &c, err);

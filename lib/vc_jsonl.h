@@ -29,16 +29,26 @@ struct vc_buf {
 enum vc_code vc_jsonl_line(const char *line, size_t len, long lineno, struct vc_buf *out,
                            struct vc_error *err) VC_MUST_CHECK;
 
+/* Told how far a long import or export has come: rows so far, and (when
+ * known, else -1) done and total in the same unit (bytes read, rows). */
+struct vc_jsonl_progress {
+    void (*fn)(void *ctx, long rows, long long done, long long total);
+    void *ctx;
+};
+
 /* Import JSON lines from in (borrowed; read to the end) as described
  * above, audited as catalog.import by who. *count gets the number of
- * tracks imported (0 on failure). */
+ * tracks imported (0 on failure). progress (may be NULL) hears of the
+ * reading now and then. */
 enum vc_code vc_jsonl_import(struct vc_db *db, FILE *in, const struct vc_actor *who,
-                             long *count, struct vc_error *err) VC_MUST_CHECK;
+                             const struct vc_jsonl_progress *progress, long *count,
+                             struct vc_error *err) VC_MUST_CHECK;
 
 /* Write every track to out (borrowed) as one JSON object per line, oldest
  * first, then add a catalog.export audit row. *count gets the number
- * written. */
+ * written; progress (may be NULL) hears of it now and then. */
 enum vc_code vc_jsonl_export(struct vc_db *db, FILE *out, const struct vc_actor *who,
-                             long *count, struct vc_error *err) VC_MUST_CHECK;
+                             const struct vc_jsonl_progress *progress, long *count,
+                             struct vc_error *err) VC_MUST_CHECK;
 
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The voxcat command line: migrate and check-config.
 
+bats_require_minimum_version 1.5.0
 load helpers/common
 
 setup_file() { stack_up; }
@@ -102,4 +103,31 @@ VOXCAT=$VOXCAT_BIN_DIR/voxcat
     [ ! -e "$BATS_TEST_TMPDIR/bad.wav" ]
     run "$VOXCAT" say "Hi"
     [ "$status" -eq 2 ]
+}
+
+@test "import and export on a terminal draw progress and end with a summary; without one, plain lines" {
+    "$VOXCAT_SRC_DIR/tests/helpers/gen-catalog" 40000 --seed 7 >"$BATS_TEST_TMPDIR/big.jsonl"
+    # On a terminal (script gives it one): a redrawn bar, then the summary.
+    script -qec "$VOXCAT import $BATS_TEST_TMPDIR/big.jsonl" "$BATS_TEST_TMPDIR/tty.log" >/dev/null
+    grep -q $'\r' "$BATS_TEST_TMPDIR/tty.log"
+    grep -qE 'import \[#*-*\] +[0-9]+%  [0-9]+ rows  [0-9]+ rows/s  ETA' "$BATS_TEST_TMPDIR/tty.log"
+    grep -qE 'import: 40000 tracks in [0-9.]+ s \([0-9]+ rows/s\)' "$BATS_TEST_TMPDIR/tty.log"
+    grep -q 'imported 40000 tracks' "$BATS_TEST_TMPDIR/tty.log"
+    # Not a terminal: no control characters at all, and the summary.
+    psql_q -c "TRUNCATE audio_tracks"
+    run --separate-stderr "$VOXCAT" import "$BATS_TEST_TMPDIR/big.jsonl"
+    [ "$status" -eq 0 ]
+    [ "$output" = "imported 40000 tracks" ]
+    run bash -c "printf '%s' \"\$1\" | LC_ALL=C grep -c '[[:cntrl:]]'" _ "${stderr//$'\n'/ }"
+    [ "$output" = 0 ]
+    [[ "$stderr" == *"import: 40000 tracks in "* ]]
+    # --quiet: nothing on stderr.
+    psql_q -c "TRUNCATE audio_tracks"
+    run --separate-stderr "$VOXCAT" import "$BATS_TEST_TMPDIR/big.jsonl" --quiet
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    # Export likewise, with the total known: an ETA.
+    script -qec "$VOXCAT export >/dev/null" "$BATS_TEST_TMPDIR/tty2.log" >/dev/null
+    grep -qE 'exported 40000 tracks in [0-9.]+ s' "$BATS_TEST_TMPDIR/tty2.log"
+    psql_q -c "TRUNCATE audio_tracks"
 }
