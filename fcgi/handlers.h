@@ -43,6 +43,11 @@ enum vc_code vc_handle_tts_voices(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_tts_languages(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_tts_models(struct vc_request *req, struct vc_error *err);
 
+/* handle_tokens.c */
+enum vc_code vc_handle_tokens_list(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_tokens_create(struct vc_request *req, struct vc_error *err);
+enum vc_code vc_handle_tokens_revoke(struct vc_request *req, struct vc_error *err);
+
 /* handle_openai.c */
 enum vc_code vc_handle_openai_speech(struct vc_request *req, struct vc_error *err);
 enum vc_code vc_handle_openai_models(struct vc_request *req, struct vc_error *err);

@@ -294,13 +294,15 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
     if (vc_sha256_hex(secret, strlen(secret), hash) != 0)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "cannot hash the token");
     if (watching) {
+        /* -1: the connection is down, nothing can be known; the memo stays
+         * for the degraded path below, but is not trusted as fresh. */
         int news = vc_db_notified(db);
-        if (news != 0 || vc_db_connects(db) != watched_connects) {
+        if (news == 1 || (news == 0 && vc_db_connects(db) != watched_connects)) {
             memo_flush();
             watched_connects = vc_db_connects(db);
-        }
-        if (news == 0 && memo_get(hash, FRESH_S, out))
+        } else if (news == 0 && memo_get(hash, FRESH_S, out)) {
             return VC_OK;
+        }
     }
     res = vc_db_exec(db, &st_lookup, params, err);
     if (res == NULL) {

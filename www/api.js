@@ -186,3 +186,23 @@ export async function whoami() {
     return null;
   }
 }
+
+// GET /status/tokens (admin) → [{name, scopes, daily_chars, used_today, used_today_total, last_used_at, revoked_at}]
+export async function tokens() {
+  return (await getJSON('/status/tokens')).tokens ?? [];
+}
+
+// POST /status/tokens → {name, token, scopes, daily_chars}: the secret, this once.
+export async function createToken(name, scopes, dailyChars) {
+  const res = await call('/status/tokens', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ name, scopes, daily_chars: dailyChars }),
+  });
+  return res.json();
+}
+
+// DELETE /status/tokens/{name}: revoked from the next request on.
+export async function revokeToken(name) {
+  await call(`/status/tokens/${encodeURIComponent(name)}`, { method: 'DELETE' });
+}

@@ -3,9 +3,10 @@ import { initCatalog } from './catalog.js';
 import { initGenerate } from './generate.js';
 import { initHealth } from './health.js';
 import { initLogin } from './login.js';
+import { initTokens } from './tokens.js';
 import { initTrack } from './track.js';
 
-const TABS = ['catalog', 'generate', 'health'];
+const TABS = ['catalog', 'generate', 'health', 'tokens'];
 
 function showTab(moveFocus) {
   const asked = location.hash.slice(1);
@@ -26,3 +27,4 @@ initTrack();
 initCatalog();
 initGenerate();
 initHealth();
+initTokens();

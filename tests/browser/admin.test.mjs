@@ -293,6 +293,31 @@ test('a narrow screen still shows the results', async () => {
 });
 
 // Last: it stops PostgreSQL (run.sh passes the stack's directory).
+test('the Tokens view creates a token, shows it once, revokes it; the revoked token then gets 401', async () => {
+  await page.goto(`${base}/voxcat/#tokens`);
+  await page.locator('#tokens-table tbody tr[data-name="stack-admin"]').waitFor();
+  await page.fill('#token-name', 'from-the-page');
+  await page.fill('#token-daily', '500');
+  await page.check('#token-form input[value="read"]');
+  await page.click('#token-create');
+  await page.locator('#token-new').waitFor({ state: 'visible' });
+  const secret = (await page.locator('#token-secret').textContent()).trim();
+  assert.match(secret, /^vc_[A-Za-z0-9_-]{43}$/);
+  const row = page.locator('#tokens-table tbody tr[data-name="from-the-page"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /tts, read.*500/);
+  assert.equal(sql("SELECT array_to_string(scopes, ',') || ' ' || daily_chars FROM api_tokens WHERE name = 'from-the-page'"), 'tts,read 500');
+  // The secret is shown once: the list never carries it.
+  assert.doesNotMatch(await page.locator('#tokens-table').textContent(), new RegExp(secret.slice(3)));
+  const speak = (token) => fetch(`${base}/tts`, { method: 'POST', headers: { 'Content-Type': 'application/json',
+    Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'token from the page' }) });
+  assert.equal((await speak(secret)).status, 200);
+  await row.locator('button[data-revoke]').click();
+  await row.filter({ hasText: 'revoked' }).waitFor();
+  assert.equal((await speak(secret)).status, 401);
+  await page.screenshot({ path: join(shots, 'tokens.png'), fullPage: true });
+});
+
 test('PostgreSQL stopped: the page says so in words, and speech still plays', { skip: !process.env.VOXCAT_STACK_DIR && 'VOXCAT_STACK_DIR not set' }, async () => {
   const stack = join(dirname(fileURLToPath(import.meta.url)), '..', 'stack');
   execFileSync(stack, ['pg-stop', process.env.VOXCAT_STACK_DIR], { stdio: 'ignore' });
