@@ -158,7 +158,7 @@ enum vc_code vc_handle_openai_speech(struct vc_request *req, struct vc_error *er
 enum vc_code vc_handle_openai_models(struct vc_request *req, struct vc_error *err)
 {
     json_t *ours = vc_engines_models_json(req->worker->cfg);
-    json_t *data = json_array(), *body, *m;
+    json_t *data = json_array(), *m;
     size_t i;
 
     if (ours == NULL || data == NULL) {
@@ -176,18 +176,14 @@ enum vc_code vc_handle_openai_models(struct vc_request *req, struct vc_error *er
                                                   "created", 0, "owned_by", "voxcat"));
     }
     json_decref(ours);
-    body = json_pack("{s:s, s:o}", "object", "list", "data", data);
-    if (body == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
-    json_decref(body);
-    return VC_OK;
+    return vc_reply_json_owned(req, 200, json_pack("{s:s, s:o}", "object", "list", "data", data),
+                               "Cache-Control: no-store\r\n", err);
 }
 
 enum vc_code vc_handle_openai_voices(struct vc_request *req, struct vc_error *err)
 {
     const char *p = req->worker->cfg->openai_voices;
-    json_t *voices = json_array(), *body;
+    json_t *voices = json_array();
 
     if (voices == NULL)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
@@ -201,10 +197,6 @@ enum vc_code vc_handle_openai_voices(struct vc_request *req, struct vc_error *er
     }
     for (size_t i = 0; vc_voices[i] != NULL; i++)
         json_array_append_new(voices, json_string(vc_voices[i]));
-    body = json_pack("{s:o}", "voices", voices);
-    if (body == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    vc_reply_json(req, 200, body, "Cache-Control: public, max-age=300\r\n");
-    json_decref(body);
-    return VC_OK;
+    return vc_reply_json_owned(req, 200, json_pack("{s:o}", "voices", voices),
+                               "Cache-Control: public, max-age=300\r\n", err);
 }

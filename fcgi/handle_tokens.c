@@ -14,16 +14,12 @@
 
 enum vc_code vc_handle_tokens_list(struct vc_request *req, struct vc_error *err)
 {
-    json_t *tokens = vc_auth_list(req->worker->db, err), *body;
+    json_t *tokens = vc_auth_list(req->worker->db, err);
 
     if (tokens == NULL)
         return err->code;
-    body = json_pack("{s:o}", "tokens", tokens);
-    if (body == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
-    json_decref(body);
-    return VC_OK;
+    return vc_reply_json_owned(req, 200, json_pack("{s:o}", "tokens", tokens),
+                               "Cache-Control: no-store\r\n", err);
 }
 
 /* "scopes" as a list ["tts","read"] or a string "tts,read" into bits. */
@@ -93,11 +89,7 @@ enum vc_code vc_handle_tokens_create(struct vc_request *req, struct vc_error *er
     body = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "token", secret, "scopes", list,
                      "daily_chars", daily >= 0 ? json_integer(daily) : json_null());
     json_decref(in);
-    if (body == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    vc_reply_json(req, 201, body, "Cache-Control: no-store\r\n");
-    json_decref(body);
-    return VC_OK;
+    return vc_reply_json_owned(req, 201, body, "Cache-Control: no-store\r\n", err);
 }
 
 enum vc_code vc_handle_tokens_revoke(struct vc_request *req, struct vc_error *err)
@@ -105,7 +97,6 @@ enum vc_code vc_handle_tokens_revoke(struct vc_request *req, struct vc_error *er
     struct vc_actor who = vc_request_actor(req);
     const char *name = req->captures[0];
     char resource[80];
-    json_t *body;
     enum vc_code rc;
 
     if (!vc_token_name_valid(name))
@@ -116,10 +107,6 @@ enum vc_code vc_handle_tokens_revoke(struct vc_request *req, struct vc_error *er
     snprintf(resource, sizeof(resource), "token:%s", name);
     if (vc_audit(req->worker->db, "token.revoke", resource, &who, "revoked", NULL, err) != VC_OK)
         vc_error_clear(err);
-    body = json_pack("{s:s, s:b}", "name", name, "revoked", 1);
-    if (body == NULL)
-        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-    vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
-    json_decref(body);
-    return VC_OK;
+    return vc_reply_json_owned(req, 200, json_pack("{s:s, s:b}", "name", name, "revoked", 1),
+                               "Cache-Control: no-store\r\n", err);
 }

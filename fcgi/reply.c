@@ -145,6 +145,17 @@ static int speaks_openai(const struct vc_request *req)
     return req->path != NULL && strncmp(req->path, "/tts/v1/", 8) == 0;
 }
 
+enum vc_code vc_reply_json_owned(struct vc_request *req, int status, json_t *body,
+                                 const char *extra_headers, struct vc_error *err)
+{
+    if (body == NULL)
+        return err->code != VC_OK ? err->code
+                                  : vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    vc_reply_json(req, status, body, extra_headers);
+    json_decref(body);
+    return VC_OK;
+}
+
 void vc_reply_error(struct vc_request *req, const struct vc_error *err)
 {
     char extra[128] = "";

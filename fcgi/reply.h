@@ -17,6 +17,11 @@
 void vc_reply_json(struct vc_request *req, int status, json_t *body,
                    const char *extra_headers);
 
+/* Answer with body (taken: freed here) and status; a NULL body (a failed
+ * build) is err's code, or out of memory. Returns what the handler returns. */
+enum vc_code vc_reply_json_owned(struct vc_request *req, int status, json_t *body,
+                                 const char *extra_headers, struct vc_error *err);
+
 /* Answer with the SPEC's error body for err. */
 void vc_reply_error(struct vc_request *req, const struct vc_error *err);
 
