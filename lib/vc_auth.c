@@ -221,9 +221,9 @@ json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
 
 /* Tokens this process verified lately, by hash. A worker that watches
  * (vc_auth_watch) trusts an entry for FRESH_S without asking PostgreSQL:
- * a revocation NOTIFYs every watching connection, which empties the memo
- * before the next request is looked at (as does a reconnect, which may
- * have missed one). Without the database an entry serves for MEMO_TTL_S,
+ * a change to a token NOTIFYs every watching connection with its id, which
+ * is forgotten before the next request is looked at (a reconnect, which
+ * may have missed some, forgets everything). Without the database an entry serves for MEMO_TTL_S,
  * so speech keeps its degraded path; nothing can be revoked then anyway. */
 #define MEMO_SLOTS 16
 #define MEMO_TTL_S 300.0
@@ -247,6 +247,16 @@ void vc_auth_watch(struct vc_db *db)
 static void memo_flush(void)
 {
     memset(memo, 0, sizeof(memo));
+}
+
+/* A NOTIFY's payload is the id of the token that changed: forget it. */
+static void memo_forget(void *ctx, const char *token_id)
+{
+    (void)ctx;
+    for (size_t i = 0; i < MEMO_SLOTS; i++) {
+        if (strcmp(memo[i].token.id, token_id) == 0)
+            memset(&memo[i], 0, sizeof(memo[i]));
+    }
 }
 
 static void memo_put(const char *hash, const struct vc_token *t)
@@ -296,11 +306,11 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
     if (watching) {
         /* -1: the connection is down, nothing can be known; the memo stays
          * for the degraded path below, but is not trusted as fresh. */
-        int news = vc_db_notified(db);
-        if (news == 1 || (news == 0 && vc_db_connects(db) != watched_connects)) {
-            memo_flush();
+        int news = vc_db_notified(db, memo_forget, NULL);
+        if (news >= 0 && vc_db_connects(db) != watched_connects) {
+            memo_flush();       /* a new connection may have missed some */
             watched_connects = vc_db_connects(db);
-        } else if (news == 0 && memo_get(hash, FRESH_S, out)) {
+        } else if (news >= 0 && memo_get(hash, FRESH_S, out)) {
             return VC_OK;
         }
     }

@@ -210,21 +210,22 @@ void vc_db_listen(struct vc_db *db, const char *channel)
     snprintf(db->listen, sizeof(db->listen), "%s", channel);
 }
 
-int vc_db_notified(struct vc_db *db)
+int vc_db_notified(struct vc_db *db, vc_db_notify_fn fn, void *ctx)
 {
     PGnotify *n;
-    int any = 0;
+    int count = 0, ok;
 
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return -1;
-    /* Reads what the server has sent without waiting for more. */
-    if (PQconsumeInput(db->conn) != 1)
-        return -1;
+    /* Reads what the server has sent without waiting for more; what had
+     * arrived before a broken connection is still handed out. */
+    ok = PQconsumeInput(db->conn) == 1;
     while ((n = PQnotifies(db->conn)) != NULL) {
-        any = 1;
+        fn(ctx, n->extra);
+        count++;
         PQfreemem(n);
     }
-    return any;
+    return ok ? count : -1;
 }
 
 /* Map a failed result's SQLSTATE to a code and fill err with a message that

@@ -134,9 +134,13 @@ enum vc_code vc_db_stream(struct vc_db *db, const char *sql, vc_db_row_fn fn, vo
  * opens from now on, so vc_db_notified can tell of a NOTIFY. */
 void vc_db_listen(struct vc_db *db, const char *channel);
 
-/* Whether a notification has arrived since the last call (never waits):
- * 1 or 0, or -1 when the connection is not up (nothing can be known). */
-int vc_db_notified(struct vc_db *db);
+/* Called with the payload (borrowed) of each notification. */
+typedef void (*vc_db_notify_fn)(void *ctx, const char *payload);
+
+/* Hand every notification that has arrived since the last call to fn
+ * (never waits): how many, or -1 when the connection is not up (those that
+ * came before it broke are still handed out; others may have been lost). */
+int vc_db_notified(struct vc_db *db, vc_db_notify_fn fn, void *ctx);
 
 /* How many times this handle has (re)connected successfully. */
 unsigned long vc_db_connects(const struct vc_db *db);
