@@ -6,6 +6,8 @@ load helpers/common
 
 setup_file() { stack_up --workers 2 --env VOXCAT_DEFAULT_MODEL=espeak; }
 teardown_file() {
+    # The full-disk test's own pool, by its pid, even when the test failed.
+    [ -f "$BATS_FILE_TMPDIR/own/pid" ] && kill -TERM "$(cat "$BATS_FILE_TMPDIR/own/pid")" 2>/dev/null
     stack_down
     mountpoint -q "$BATS_FILE_TMPDIR/full" 2>/dev/null && umount "$BATS_FILE_TMPDIR/full"
     true
@@ -61,7 +63,7 @@ file_of() { echo "$STACK_DIR/cache/tts/audio/$(psql_q -c "SELECT cache_key FROM 
     fi
     head -c 60000 /dev/zero >"$full/filler" || true
     # The same PostgreSQL, a worker pool whose cache is the full disk.
-    own=$BATS_TEST_TMPDIR/own
+    own=$BATS_FILE_TMPDIR/own
     mkdir -p "$own"
     (
         set -a
