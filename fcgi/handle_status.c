@@ -111,7 +111,7 @@ static json_t *queue_json(struct vc_worker *w, int db_up)
 
     vc_error_clear(&err);
     if (db_up)
-        out = vc_queue_counts(w->db, &err);
+        out = vc_queue_counts(w->db, w->cfg->max_retries, &err);
     return out != NULL ? out : json_object();
 }
 

@@ -46,8 +46,11 @@ static const struct vc_stmt st_counts = {
     "vc_queue_counts",
     "SELECT count(*) FILTER (WHERE status = 'PENDING'), "
     "       count(*) FILTER (WHERE status = 'PROCESSING'), "
-    "       count(*) FILTER (WHERE status = 'PROCESSING' AND lease_until < now()) "
-    "FROM audio_tracks WHERE status IN ('PENDING', 'PROCESSING')", 0
+    "       count(*) FILTER (WHERE status = 'PROCESSING' AND lease_until < now()), "
+    "       count(*) FILTER (WHERE status = 'FAILED'), "
+    "       count(*) FILTER (WHERE status = 'FAILED' AND retry_count < $1::int), "
+    "       coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'PENDING')), 0)::bigint "
+    "FROM audio_tracks WHERE status IN ('PENDING', 'PROCESSING', 'FAILED')", 1
 };
 
 /* The speakers as a JSON array (new string), or NULL when there are none. */
@@ -248,17 +251,24 @@ enum vc_code vc_queue_take(struct vc_db *db, int lease_s, char id[VC_UUID_SIZE],
     return rc;
 }
 
-json_t *vc_queue_counts(struct vc_db *db, struct vc_error *err)
+json_t *vc_queue_counts(struct vc_db *db, int max_retries, struct vc_error *err)
 {
-    struct vc_result *res = vc_db_exec(db, &st_counts, NULL, err);
+    char retries[16];
+    const char *params[1] = { retries };
+    struct vc_result *res;
     json_t *out;
 
+    snprintf(retries, sizeof(retries), "%d", max_retries);
+    res = vc_db_exec(db, &st_counts, params, err);
     if (res == NULL)
         return NULL;
-    out = json_pack("{s:I, s:I, s:I}",
+    out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
                     "pending", (json_int_t)strtoll(vc_result_value(res, 0, 0), NULL, 10),
                     "processing", (json_int_t)strtoll(vc_result_value(res, 0, 1), NULL, 10),
-                    "lease_expired", (json_int_t)strtoll(vc_result_value(res, 0, 2), NULL, 10));
+                    "lease_expired", (json_int_t)strtoll(vc_result_value(res, 0, 2), NULL, 10),
+                    "failed", (json_int_t)strtoll(vc_result_value(res, 0, 3), NULL, 10),
+                    "failed_retriable", (json_int_t)strtoll(vc_result_value(res, 0, 4), NULL, 10),
+                    "oldest_pending_s", (json_int_t)strtoll(vc_result_value(res, 0, 5), NULL, 10));
     vc_result_free(res);
     if (out == NULL)
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");

@@ -49,7 +49,9 @@ enum vc_code vc_queue_take(struct vc_db *db, int lease_s, char id[VC_UUID_SIZE],
 void vc_queue_fail(struct vc_db *db, const char *id, const char *message,
                    const struct vc_actor *who);
 
-/* {pending, processing, lease_expired} (new reference), or NULL with err. */
-json_t *vc_queue_counts(struct vc_db *db, struct vc_error *err);
+/* The queue at a glance (new reference), or NULL with err: {pending,
+ * processing, lease_expired, failed, failed_retriable (under max_retries
+ * retries), oldest_pending_s}. */
+json_t *vc_queue_counts(struct vc_db *db, int max_retries, struct vc_error *err);
 
 #endif

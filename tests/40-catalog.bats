@@ -266,3 +266,14 @@ bad() {
     printf '{"id":"%s","title":"Half Done","status":"PROCESSING"}\n' "$(id 950)" | "$VOXCAT" import -
     [ "$(psql_q -c "SELECT lease_until <= now() FROM audio_tracks WHERE id = '$(id 950)'")" = t ]
 }
+
+@test "/status shows the queue at a glance: failed, how many can be retried, the oldest pending's age" {
+    run curl -s "$VOXCAT_URL/status"
+    [ "$status" -eq 0 ]
+    failed=$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE status = 'FAILED'")
+    retriable=$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE status = 'FAILED' AND retry_count < 3")
+    oldest=$(psql_q -c "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::bigint FROM audio_tracks WHERE status = 'PENDING'")
+    [ "$failed" -gt 0 ] && [ "$retriable" -lt "$failed" ] && [ "$oldest" -gt 0 ]
+    echo "$output" | jq -e --argjson f "$failed" --argjson r "$retriable" --argjson o "$oldest" \
+        '.queue.failed == $f and .queue.failed_retriable == $r and (.queue.oldest_pending_s - $o | fabs) <= 5'
+}
