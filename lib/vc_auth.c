@@ -222,8 +222,8 @@ json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
 /* Tokens this process verified lately, by hash. A worker that watches
  * (vc_auth_watch) trusts an entry for FRESH_S without asking PostgreSQL:
  * a change to a token NOTIFYs every watching connection with its id, which
- * is forgotten before the next request is looked at (a reconnect, which
- * may have missed some, forgets everything). Without the database an entry serves for MEMO_TTL_S,
+ * is forgotten before the next request is looked at (after a reconnect,
+ * which may have missed some, nothing is fresh until checked again). Without the database an entry serves for MEMO_TTL_S,
  * so speech keeps its degraded path; nothing can be revoked then anyway. */
 #define MEMO_SLOTS 16
 #define MEMO_TTL_S 300.0
@@ -231,6 +231,10 @@ json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
 
 static int watching;
 static unsigned long watched_connects;
+/* Entries verified before this may have missed a NOTIFY (a reconnect
+ * came since): not fresh any more, though still good for the degraded
+ * path, which only runs while nothing can be revoked. */
+static double stale_before;
 
 static struct {
     char hash[VC_SHA256_HEX];
@@ -242,11 +246,6 @@ void vc_auth_watch(struct vc_db *db)
 {
     vc_db_listen(db, CHANNEL);
     watching = 1;
-}
-
-static void memo_flush(void)
-{
-    memset(memo, 0, sizeof(memo));
 }
 
 /* A NOTIFY's payload is the id of the token that changed: forget it. */
@@ -276,10 +275,10 @@ static void memo_put(const char *hash, const struct vc_token *t)
     memo[slot].at = vc_time_mono_s();
 }
 
-static int memo_get(const char *hash, double ttl, struct vc_token *out)
+static int memo_get(const char *hash, double ttl, double after, struct vc_token *out)
 {
     for (size_t i = 0; i < MEMO_SLOTS; i++) {
-        if (memo[i].at > 0 && strcmp(memo[i].hash, hash) == 0
+        if (memo[i].at > after && strcmp(memo[i].hash, hash) == 0
             && vc_time_mono_s() - memo[i].at < ttl) {
             *out = memo[i].token;
             return 1;
@@ -307,16 +306,16 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
         /* -1: the connection is down, nothing can be known; the memo stays
          * for the degraded path below, but is not trusted as fresh. */
         int news = vc_db_notified(db, memo_forget, NULL);
-        if (news >= 0 && vc_db_connects(db) != watched_connects) {
-            memo_flush();       /* a new connection may have missed some */
+        if (vc_db_connects(db) != watched_connects) {
+            stale_before = vc_time_mono_s();    /* a new connection may have missed some */
             watched_connects = vc_db_connects(db);
-        } else if (news >= 0 && memo_get(hash, FRESH_S, out)) {
+        } else if (news >= 0 && memo_get(hash, FRESH_S, stale_before, out)) {
             return VC_OK;
         }
     }
     res = vc_db_exec(db, &st_lookup, params, err);
     if (res == NULL) {
-        if (err->code == VC_ERR_UNAVAILABLE && memo_get(hash, MEMO_TTL_S, out)) {
+        if (err->code == VC_ERR_UNAVAILABLE && memo_get(hash, MEMO_TTL_S, 0, out)) {
             vc_error_clear(err);
             return VC_OK;
         }
@@ -333,9 +332,12 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
     }
     vc_result_free(res);
     if (rc == VC_OK) {
-        /* A connection made by this very query may have missed a NOTIFY,
-         * but not what the query just read. */
-        watched_connects = vc_db_connects(db);
+        /* A connection made by this very query may have missed a NOTIFY
+         * about the others, not about what the query just read. */
+        if (vc_db_connects(db) != watched_connects) {
+            stale_before = vc_time_mono_s();
+            watched_connects = vc_db_connects(db);
+        }
         memo_put(hash, out);
     }
     return rc;
