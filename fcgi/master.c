@@ -19,6 +19,7 @@
 #include "vc_log.h"
 #include "worker.h"
 #include "vc_time.h"
+#include "vc_auth.h"
 #include "vc_cache.h"
 
 enum master_state { NORMAL, RELOADING, TERMINATING };
@@ -323,6 +324,10 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     /* No worker is writing yet: anything in the cache's temporary
      * directory is what a crash left. */
     vc_cache_sweep_temp(cfg);
+    /* One memo of verified tokens for the pool: without PostgreSQL, any
+     * worker can take the degraded path for a token any worker checked. */
+    if (vc_auth_share() != 0)
+        vc_log(VC_LOG_WARN, "the token memo is per worker: cannot share memory");
     m.listen_fd = vc_listen_open(cfg, &err);
     if (m.listen_fd < 0) {
         vc_log(VC_LOG_ERROR, "%s", err.message);

@@ -1,11 +1,14 @@
 /* vc_auth.c - API tokens, scopes and daily quotas. */
 #include "vc_auth.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vc_hash.h"
 #include "vc_log.h"
@@ -219,12 +222,15 @@ json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
     return out;
 }
 
-/* Tokens this process verified lately, by hash. A worker that watches
- * (vc_auth_watch) trusts an entry for FRESH_S without asking PostgreSQL:
- * a change to a token NOTIFYs every watching connection with its id, which
- * is forgotten before the next request is looked at (after a reconnect,
- * which may have missed some, nothing is fresh until checked again). Without the database an entry serves for MEMO_TTL_S,
- * so speech keeps its degraded path; nothing can be revoked then anyway. */
+/* Tokens verified lately, by hash: this process's, or the whole pool's
+ * once the master has shared the memo (vc_auth_share). A worker that
+ * watches (vc_auth_watch) trusts an entry for FRESH_S without asking
+ * PostgreSQL: a change to a token NOTIFYs every watching connection with
+ * its id, which is forgotten before the next request is looked at (after
+ * a reconnect, which may have missed some, nothing is fresh until checked
+ * again). Without the database an entry serves for MEMO_TTL_S, so speech
+ * keeps its degraded path on every worker for a token any worker saw;
+ * nothing can be revoked then anyway. */
 #define MEMO_SLOTS 16
 #define MEMO_TTL_S 300.0
 #define FRESH_S 60.0
@@ -236,11 +242,56 @@ static unsigned long watched_connects;
  * path, which only runs while nothing can be revoked. */
 static double stale_before;
 
-static struct {
-    char hash[VC_SHA256_HEX];
-    struct vc_token token;
-    double at;
-} memo[MEMO_SLOTS];
+struct memo_block {
+    pthread_mutex_t lock;       /* process-shared and robust once shared */
+    int shared;
+    struct {
+        char hash[VC_SHA256_HEX];
+        struct vc_token token;
+        double at;
+    } e[MEMO_SLOTS];
+};
+
+static struct memo_block local_memo;
+static struct memo_block *mb = &local_memo;
+
+int vc_auth_share(void)
+{
+    pthread_mutexattr_t attr;
+    struct memo_block *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (b == MAP_FAILED)
+        return -1;
+    memset(b, 0, sizeof(*b));
+    if (pthread_mutexattr_init(&attr) != 0
+        || pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0
+        || pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0
+        || pthread_mutex_init(&b->lock, &attr) != 0) {
+        munmap(b, sizeof(*b));
+        return -1;
+    }
+    pthread_mutexattr_destroy(&attr);
+    b->shared = 1;
+    mb = b;
+    return 0;
+}
+
+static void memo_lock(void)
+{
+    /* A worker killed while holding the lock: what it was writing may be
+     * half done, so the memo starts over. */
+    if (mb->shared && pthread_mutex_lock(&mb->lock) == EOWNERDEAD) {
+        memset(mb->e, 0, sizeof(mb->e));
+        pthread_mutex_consistent(&mb->lock);
+    }
+}
+
+static void memo_unlock(void)
+{
+    if (mb->shared)
+        pthread_mutex_unlock(&mb->lock);
+}
 
 void vc_auth_watch(struct vc_db *db)
 {
@@ -252,39 +303,47 @@ void vc_auth_watch(struct vc_db *db)
 static void memo_forget(void *ctx, const char *token_id)
 {
     (void)ctx;
+    memo_lock();
     for (size_t i = 0; i < MEMO_SLOTS; i++) {
-        if (strcmp(memo[i].token.id, token_id) == 0)
-            memset(&memo[i], 0, sizeof(memo[i]));
+        if (strcmp(mb->e[i].token.id, token_id) == 0)
+            memset(&mb->e[i], 0, sizeof(mb->e[i]));
     }
+    memo_unlock();
 }
 
 static void memo_put(const char *hash, const struct vc_token *t)
 {
     size_t slot = 0;
 
+    memo_lock();
     for (size_t i = 0; i < MEMO_SLOTS; i++) {
-        if (strcmp(memo[i].hash, hash) == 0) {
+        if (strcmp(mb->e[i].hash, hash) == 0) {
             slot = i;
             break;
         }
-        if (memo[i].at < memo[slot].at)
+        if (mb->e[i].at < mb->e[slot].at)
             slot = i;
     }
-    snprintf(memo[slot].hash, sizeof(memo[slot].hash), "%s", hash);
-    memo[slot].token = *t;
-    memo[slot].at = vc_time_mono_s();
+    snprintf(mb->e[slot].hash, sizeof(mb->e[slot].hash), "%s", hash);
+    mb->e[slot].token = *t;
+    mb->e[slot].at = vc_time_mono_s();
+    memo_unlock();
 }
 
 static int memo_get(const char *hash, double ttl, double after, struct vc_token *out)
 {
-    for (size_t i = 0; i < MEMO_SLOTS; i++) {
-        if (memo[i].at > after && strcmp(memo[i].hash, hash) == 0
-            && vc_time_mono_s() - memo[i].at < ttl) {
-            *out = memo[i].token;
-            return 1;
+    int found = 0;
+
+    memo_lock();
+    for (size_t i = 0; i < MEMO_SLOTS && !found; i++) {
+        if (mb->e[i].at > after && strcmp(mb->e[i].hash, hash) == 0
+            && vc_time_mono_s() - mb->e[i].at < ttl) {
+            *out = mb->e[i].token;
+            found = 1;
         }
     }
-    return 0;
+    memo_unlock();
+    return found;
 }
 
 enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_token *out,

@@ -75,6 +75,10 @@ enum vc_code vc_auth_revoke(struct vc_db *db, const char *name,
  * revoked_at, used_today:{engine: chars}, used_today_total}]. */
 json_t *vc_auth_list(struct vc_db *db, struct vc_error *err);
 
+/* Share the memo of verified tokens with the processes forked from now
+ * on (the master, before its first worker): 0, or -1 when it cannot. */
+int vc_auth_share(void);
+
 /* Have this process trust tokens it verified within the last minute
  * without asking again, told of revocations by NOTIFY on db (call before
  * db first connects: a worker's). */
