@@ -20,7 +20,6 @@ tts() {
         -X POST "${2:-$VOXCAT_URL}/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
         -H 'Content-Type: application/json' --data-binary "$1"
 }
-header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
 file_of() { echo "$STACK_DIR/cache/tts/audio/$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE text = '$1'").wav"; }
 
 @test "voxcat cache prune evicts the least recently used files; they come back from PostgreSQL" {

@@ -16,7 +16,6 @@ tts() {
         -X POST "$VOXCAT_URL/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
         -H 'Content-Type: application/json' --data-binary "$body" "$@"
 }
-header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$(echo "$1" | tr A-Z a-z)" 'tolower($1)==k{print $2}'; }
 
 # A valid 24 kHz mono 16-bit WAV whose header sizes match the file.
 check_wav() {

@@ -6,10 +6,7 @@ load helpers/common
 
 setup_file() {
     fake_up
-    stack_up --workers 2 \
-        --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
-        --env "ELEVENLABS_API_KEY=test-eleven-key" --env "ELEVENLABS_API_BASE=$FAKE" \
-        --env "VOXCAT_ELEVENLABS_VOICES=Kore=21m00Tcm4TlvDq8ikWAM,Puck=AZnzlk1XvdvUeBnXmlld" \
+    stack_up --workers 2 "${FAKE_ENGINES[@]}" \
         --env "VOXCAT_HTTP_TIMEOUT_MS=4000" --env "VOXCAT_CONNECT_TIMEOUT_MS=1000" \
         --env "VOXCAT_RETRY_ATTEMPTS=3" --env "VOXCAT_DB_TIMEOUT_MS=2000" --env "VOXCAT_LEASE_S=8"
 }
@@ -30,7 +27,6 @@ tts() {
         -X POST "$VOXCAT_URL/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
         -H 'Content-Type: application/json' --data-binary "$1"
 }
-header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
 stored() { psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$1'"; }
 
 @test "gemini-flash: the real request shape, a 24 kHz WAV back, a COMPLETED track" {

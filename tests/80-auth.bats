@@ -8,10 +8,7 @@ load helpers/common
 
 setup_file() {
     fake_up
-    stack_up --workers 2 \
-        --env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE" \
-        --env "ELEVENLABS_API_KEY=test-eleven-key" --env "ELEVENLABS_API_BASE=$FAKE" \
-        --env "VOXCAT_ELEVENLABS_VOICES=Kore=21m00Tcm4TlvDq8ikWAM,Puck=AZnzlk1XvdvUeBnXmlld" \
+    stack_up --workers 2 "${FAKE_ENGINES[@]}" \
         --env "VOXCAT_HTTP_TIMEOUT_MS=4000" --env "VOXCAT_RETRY_ATTEMPTS=1" \
         --env "VOXCAT_MAX_SEGMENTS=4" --env "VOXCAT_REQUEST_TIMEOUT_MS=3000" \
         --env "VOXCAT_LOCK_WAIT_MS=1000"
@@ -42,7 +39,6 @@ req() {
     curl -sS -o "$BATS_TEST_TMPDIR/out" -D "$BATS_TEST_TMPDIR/h" -w '%{http_code}' --max-time 30 \
         -X "$2" "${auth[@]}" "${body[@]}" "$VOXCAT_URL$3"
 }
-header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
 error_is() { jq -e --arg c "$1" '.error.code == $c and (.error.message | length > 0)' "$BATS_TEST_TMPDIR/out"; }
 some_id() { psql_q -c "SELECT id FROM audio_tracks ORDER BY created_at LIMIT 1"; }
 # Set VOXCAT_* lines in the stack's env file and reload the pool.

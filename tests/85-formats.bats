@@ -26,7 +26,6 @@ speech() {
         -X POST "$VOXCAT_URL/tts/v1/audio/speech" -H "Authorization: Bearer $VOXCAT_TOKEN" \
         -H 'Content-Type: application/json' --data-binary "$body" "$@"
 }
-header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
 probe() { ffprobe -v error -show_entries "stream=$2" -of default=nw=1:nk=1 "$1"; }
 # Seconds of audio, decoded to the end (a stream's header may not say).
 seconds() { ffmpeg -v error -i "$1" -f s16le -ac 1 -ar 24000 - | wc -c | awk '{printf "%.2f", $1 / 48000}'; }

@@ -14,7 +14,6 @@ tts() {
         -X POST "$VOXCAT_URL/tts" -H "Authorization: Bearer $VOXCAT_TOKEN" \
         -H 'Content-Type: application/json' --data-binary "$1"
 }
-header() { tr -d '\r' <"$BATS_TEST_TMPDIR/h" | awk -F': ' -v k="$1" 'tolower($1)==k{print $2}'; }
 model_of() { psql_q -c "SELECT model FROM audio_tracks WHERE id = '$(header x-track-id)'"; }
 
 @test "every Flite voice makes a 24 kHz mono 16-bit WAV whose length follows speed" {

@@ -32,13 +32,4 @@ set +a
     bail "importing tests/fixtures/catalog-small.jsonl failed"
 export VOXCAT_STACK_DIR=$dir
 cd "$here" || exit 1
-# TAP of the top-level tests (prefixed "browser:"), their diagnostics and
-# the summary; a node that dies without a result is a "not ok" too.
-node --test --test-reporter=tap admin.test.mjs |
-    sed -n 's/^\(not ok\|ok\) \([0-9]*\) - /\1 \2 browser: /p; /^# /p; /^  ---/,/^  \.\.\./p' |
-    tee "$dir/tap"
-rc=$?
-if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$dir/tap"; then
-    echo "not ok 99 browser: node --test exited with status $rc and no failing test"
-fi
-exit "$rc"
+"$src/tests/helpers/node-tap" browser admin.test.mjs

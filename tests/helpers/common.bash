@@ -37,6 +37,10 @@ fake_up() {
     wait_until 10 grep -q listening "$FAKE_DIR/fake.out"
     FAKE=http://127.0.0.1:$(awk '{print $2}' "$FAKE_DIR/fake.out")
     export FAKE
+    # stack_up "${FAKE_ENGINES[@]}" points both remote engines at the fake.
+    FAKE_ENGINES=(--env "GEMINI_API_KEY=test-gemini-key" --env "GEMINI_API_BASE=$FAKE"
+        --env "ELEVENLABS_API_KEY=test-eleven-key" --env "ELEVENLABS_API_BASE=$FAKE"
+        --env "VOXCAT_ELEVENLABS_VOICES=Kore=21m00Tcm4TlvDq8ikWAM,Puck=AZnzlk1XvdvUeBnXmlld")
 }
 
 fake_down() {
@@ -65,6 +69,13 @@ wait_until() {
         [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.1
     done
+}
+
+# header NAME: a header of the last response saved with -D $BATS_TEST_TMPDIR/h
+# (the name in any case; the value without its CR).
+header() {
+    tr -d '\r' <"$BATS_TEST_TMPDIR/h" |
+        awk -F': ' -v k="$(printf '%s' "$1" | tr A-Z a-z)" 'tolower($1)==k{print $2}'
 }
 
 psql_q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }

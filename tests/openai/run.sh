@@ -33,11 +33,4 @@ set -a
 . "$dir/env"
 set +a
 cd "$here" || exit 1
-node --test --test-reporter=tap speech.test.mjs |
-    sed -n 's/^\(not ok\|ok\) \([0-9]*\) - /\1 \2 openai: /p; /^# /p; /^  ---/,/^  \.\.\./p' |
-    tee "$dir/tap"
-rc=$?
-if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$dir/tap"; then
-    echo "not ok 99 openai: node --test exited with status $rc and no failing test"
-fi
-exit "$rc"
+"$src/tests/helpers/node-tap" openai speech.test.mjs
