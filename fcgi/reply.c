@@ -164,9 +164,8 @@ void vc_reply_error(struct vc_request *req, const struct vc_error *err)
     static const char fallback[] =
         "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
 
-    if (err->code == VC_ERR_QUOTA_EXCEEDED && err->retry_after > 0)
-        snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", err->retry_after);
-    if (err->code == VC_ERR_UNAVAILABLE && err->retry_after > 0)
+    if ((err->code == VC_ERR_QUOTA_EXCEEDED || err->code == VC_ERR_UNAVAILABLE) &&
+        err->retry_after > 0)
         snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", err->retry_after);
     if (err->code == VC_ERR_UNAUTHORIZED)
         snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer realm=\"voxcat\"\r\n");
