@@ -21,8 +21,10 @@ enum vc_code vc_handle_search(struct vc_request *req, struct vc_error *err)
 
     if (rc != VC_OK)
         return rc;
-    return vc_reply_json_owned(req, 200, vc_search_run(req->worker->db_read, &s, err),
-                               "Cache-Control: no-store\r\n", err);
+    rc = vc_reply_json_owned(req, 200, vc_search_run(req->worker->db_read, &s, err),
+                             "Cache-Control: no-store\r\n", err);
+    vc_search_clear(&s);
+    return rc;
 }
 
 enum vc_code vc_handle_search_facets(struct vc_request *req, struct vc_error *err)
@@ -32,8 +34,10 @@ enum vc_code vc_handle_search_facets(struct vc_request *req, struct vc_error *er
 
     if (rc != VC_OK)
         return rc;
-    return vc_reply_json_owned(req, 200, vc_search_facets(req->worker->db_read, &s, err),
-                               "Cache-Control: no-store\r\n", err);
+    rc = vc_reply_json_owned(req, 200, vc_search_facets(req->worker->db_read, &s, err),
+                             "Cache-Control: no-store\r\n", err);
+    vc_search_clear(&s);
+    return rc;
 }
 
 enum vc_code vc_handle_search_track(struct vc_request *req, struct vc_error *err)

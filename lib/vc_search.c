@@ -3,11 +3,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "vc_base64.h"
 #include "vc_text.h"
 #include "vc_track.h"
 
@@ -65,6 +67,92 @@ static enum vc_code optional_long(vc_search_getter get, void *ctx, const char *n
     return parse_long(v, name, min, max, out, err);
 }
 
+/* One column of the order a search's pages follow; "rank" stands for the
+ * rank expression. The last key is the id, so the order is total and a
+ * cursor (the last row's keys) says exactly where a page ends. */
+struct sort_key {
+    const char *col;
+    int desc;
+    int nullable;           /* sorted NULLS LAST */
+};
+
+/* The keys of s's order into k (room for 3); their number. By date added
+ * (and rank without q) the id runs against the date so that
+ * audio_tracks_created (created_at DESC, id), read forwards or backwards,
+ * hands over the first page without sorting the catalog. */
+static int sort_keys(const struct vc_search *s, struct sort_key *k)
+{
+    int has_q = s->q != NULL && s->q[0] != '\0';
+    int by_rank = strcmp(s->sort, "rank") == 0;
+
+    if (by_rank && has_q) {
+        k[0] = (struct sort_key){ "rank", s->desc, 0 };
+    } else if (by_rank || strcmp(s->sort, "created_at") == 0) {
+        k[0] = (struct sort_key){ "created_at", s->desc, 0 };
+        k[1] = (struct sort_key){ "id", !s->desc, 0 };
+        return 2;
+    } else {
+        /* Columns that are never NULL get no NULLS LAST, which would also
+         * keep an index out. */
+        int never_null = strcmp(s->sort, "updated_at") == 0 || strcmp(s->sort, "title") == 0;
+        k[0] = (struct sort_key){ s->sort, s->desc, !never_null };
+    }
+    k[1] = (struct sort_key){ "created_at", 1, 0 };
+    k[2] = (struct sort_key){ "id", 0, 0 };
+    return 3;
+}
+
+/* The cursor's label of an order, so that a cursor from another sort is
+ * refused rather than misread. */
+static void order_label(const struct vc_search *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s.%s%s", s->sort, s->desc ? "desc" : "asc",
+             s->q != NULL && s->q[0] != '\0' ? ".q" : "");
+}
+
+/* cursor=: base64url of {"o": order label, "v": [key values as text]}. */
+static enum vc_code parse_cursor(const char *v, struct vc_search *s, struct vc_error *err)
+{
+    struct sort_key keys[3];
+    int n = sort_keys(s, keys);
+    char label[64];
+    unsigned char *raw;
+    size_t len;
+    json_t *doc, *vals;
+    int ok;
+
+    if (v == NULL || v[0] == '\0')
+        return VC_OK;
+    if (s->offset != 0)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
+                            "cursor and offset cannot be used together");
+    if (strlen(v) > VC_SEARCH_CURSOR_MAX
+        || (raw = vc_base64url_decode(v, strlen(v), &len)) == NULL)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
+                            "cursor is not one this service handed out");
+    doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
+    free(raw);
+    order_label(s, label, sizeof(label));
+    vals = json_object_get(doc, "v");
+    ok = json_is_string(json_object_get(doc, "o"))
+         && strcmp(json_string_value(json_object_get(doc, "o")), label) == 0
+         && json_is_array(vals) && json_array_size(vals) == (size_t)n;
+    for (int i = 0; ok && i < n; i++) {
+        json_t *x = json_array_get(vals, (size_t)i);
+        ok = json_is_string(x) ? (strcmp(keys[i].col, "id") != 0 || vc_uuid_valid(json_string_value(x)))
+                               : json_is_null(x) && keys[i].nullable;
+    }
+    if (!ok) {
+        json_decref(doc);
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
+                            "cursor does not belong to this search (q, sort and order "
+                            "must stay the same while paging)");
+    }
+    s->after = json_incref(vals);
+    json_decref(doc);
+    return VC_OK;
+}
+
 enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *s,
                              struct vc_error *err)
 {
@@ -110,9 +198,13 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
     rc = optional_long(get, ctx, "limit", 0, 1, VC_SEARCH_LIMIT_MAX, &s->limit, err);
     if (rc != VC_OK)
         return rc;
-    rc = optional_long(get, ctx, "offset", 0, 0, 10000000, &s->offset, err);
-    if (rc != VC_OK)
-        return rc;
+    v = get(ctx, "offset");
+    if (v != NULL && parse_long(v, "offset", 0, LONG_MAX, &s->offset, err) != VC_OK)
+        return VC_ERR_INVALID_ARGUMENT;
+    if (s->offset > VC_SEARCH_OFFSET_MAX)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "offset",
+                            "offset goes up to %d; page further with cursor "
+                            "(each page's next_cursor)", VC_SEARCH_OFFSET_MAX);
     v = get(ctx, "min_rank");
     if (v != NULL && v[0]) {
         char *end;
@@ -142,7 +234,13 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
         else
             return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "order", "order must be asc or desc");
     }
-    return VC_OK;
+    return parse_cursor(get(ctx, "cursor"), s, err);
+}
+
+void vc_search_clear(struct vc_search *s)
+{
+    json_decref(s->after);
+    s->after = NULL;
 }
 
 /* The parameters and WHERE clause shared by search, count and facets. */
@@ -270,127 +368,290 @@ static enum vc_code build(const struct vc_search *s, struct query *qy, char *tsq
     return VC_OK;
 }
 
-/* ORDER BY for the whitelisted sort: col is the table prefix ("t." or
- * "p."), rank the expression of the rank. Ties by newest, then id. By date
- * added (and rank without q), the id runs against the date so that
- * audio_tracks_created (created_at DESC, id), read forwards or backwards,
- * hands over the first page without sorting the catalog. Columns that are
- * never NULL get no NULLS LAST, which would also keep an index out. */
-static void order_clause(const struct vc_search *s, int has_q, const char *col,
+/* The SQL of key k: the rank expression or the column under prefix. */
+static void key_sql(const struct sort_key *k, const char *prefix, const char *rank,
+                    char *buf, size_t len)
+{
+    if (strcmp(k->col, "rank") == 0)
+        snprintf(buf, len, "%s", rank);
+    else
+        snprintf(buf, len, "%s%s", prefix, k->col);
+}
+
+/* ORDER BY for the keys, columns under prefix ("t." or "p."). */
+static void order_clause(const struct sort_key *keys, int n, const char *prefix,
                          const char *rank, char *buf, size_t len)
 {
-    const char *dir = s->desc ? "DESC" : "ASC";
-    int by_rank = strcmp(s->sort, "rank") == 0;
-    int never_null = strcmp(s->sort, "updated_at") == 0 || strcmp(s->sort, "title") == 0;
+    size_t used = 0;
 
-    if (by_rank && has_q)
-        snprintf(buf, len, "%s %s, %screated_at DESC, %sid", rank, dir, col, col);
-    else if (by_rank || strcmp(s->sort, "created_at") == 0)
-        snprintf(buf, len, "%screated_at %s, %sid %s", col, dir, col, s->desc ? "ASC" : "DESC");
-    else
-        snprintf(buf, len, "%s%s %s%s, %screated_at DESC, %sid", col, s->sort, dir,
-                 never_null ? "" : " NULLS LAST", col, col);
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++) {
+        char col[1100];
+        key_sql(&keys[i], prefix, rank, col, sizeof(col));
+        used += (size_t)snprintf(buf + used, len - used, "%s%s %s%s", i ? ", " : "", col,
+                                 keys[i].desc ? "DESC" : "ASC",
+                                 keys[i].nullable ? " NULLS LAST" : "");
+    }
+}
+
+/* " AND (rows after the cursor's keys)" for the WHERE of the page, built
+ * from the last key outwards: key i is past its value, or equal to it and
+ * the rest are past theirs. NULLs sort last, so after a NULL only NULLs
+ * follow, and after a value every NULL does. The values are parameters;
+ * their types come from the columns they are compared with. */
+static enum vc_code keyset_clause(struct query *qy, const struct sort_key *keys, int n,
+                                  json_t *vals, const char *rank, char *buf, size_t len,
+                                  struct vc_error *err)
+{
+    char cond[4096] = "", next[4096], col[1100];
+
+    for (int i = n - 1; i >= 0; i--) {
+        const char *v = json_string_value(json_array_get(vals, (size_t)i));
+        const char *op = keys[i].desc ? "<" : ">";
+        int w;
+
+        key_sql(&keys[i], "t.", rank, col, sizeof(col));
+        if (v == NULL) {
+            w = snprintf(next, sizeof(next), "(%s IS NULL AND %s)", col, cond);
+        } else {
+            int p = add_param(qy, v);
+            if (i == n - 1)
+                w = snprintf(next, sizeof(next), "%s %s $%d", col, op, p);
+            else if (keys[i].nullable)
+                w = snprintf(next, sizeof(next), "(%s %s $%d OR %s IS NULL OR (%s = $%d AND %s))",
+                             col, op, p, col, col, p, cond);
+            else
+                w = snprintf(next, sizeof(next), "(%s %s $%d OR (%s = $%d AND %s))", col, op, p,
+                             col, p, cond);
+        }
+        if (w < 0 || (size_t)w >= sizeof(next))
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "q", "search too long");
+        memcpy(cond, next, (size_t)w + 1);
+    }
+    if ((size_t)snprintf(buf, len, " %s %s", qy->where[0] ? "AND" : "WHERE", cond) >= len)
+        return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "q", "search too long");
+    return VC_OK;
+}
+
+/* How many rows match, counting no further than VC_SEARCH_EXACT_MAX + 1:
+ * beyond that, the planner's estimate (never below the bound) and
+ * *estimated = 1. -1 with err on failure. */
+static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
+                          struct vc_error *err)
+{
+    char sql[SQL_MAX];
+    struct vc_result *res;
+    long n;
+
+    *estimated = 0;
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM (SELECT 1 FROM audio_tracks t%s LIMIT %d) x",
+             qy->where, VC_SEARCH_EXACT_MAX + 1);
+    res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
+    if (res == NULL)
+        return -1;
+    n = strtol(vc_result_value(res, 0, 0), NULL, 10);
+    vc_result_free(res);
+    if (n <= VC_SEARCH_EXACT_MAX)
+        return n;
+    /* EXPLAIN cannot be a prepared statement; it is planning only. */
+    snprintf(sql, sizeof(sql), "EXPLAIN (FORMAT JSON) SELECT 1 FROM audio_tracks t%s", qy->where);
+    res = vc_db_query(db, sql, qy->n, qy->params, err);
+    if (res == NULL)
+        return -1;
+    {
+        json_t *plan = vc_db_json(res, err);
+        json_t *rows = json_object_get(json_object_get(json_array_get(plan, 0), "Plan"),
+                                       "Plan Rows");
+        double est = json_is_number(rows) ? json_number_value(rows) : 0;
+        json_decref(plan);
+        vc_result_free(res);
+        *estimated = 1;
+        return est > n ? (long)est : n;
+    }
+}
+
+/* Take the page's extra row off (it only says there are more) and turn
+ * the last kept row's keys into next_cursor (NULL on the last page). */
+static json_t *next_cursor(const struct vc_search *s, json_t *items, json_t *keyvals)
+{
+    char label[64], *text, *out;
+    json_t *doc;
+
+    if ((long)json_array_size(items) <= s->limit)
+        return json_null();
+    json_array_remove(items, (size_t)s->limit);
+    order_label(s, label, sizeof(label));
+    doc = json_pack("{s:s, s:O}", "o", label, "v", json_array_get(keyvals, (size_t)s->limit - 1));
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    out = text ? vc_base64url_encode((const unsigned char *)text, strlen(text)) : NULL;
+    free(text);
+    if (out == NULL)
+        return NULL;
+    doc = json_string(out);
+    free(out);
+    return doc;
+}
+
+/* The page: limit + 1 rows after offset or the cursor, as
+ * [items, [[key values as text] per row]] (new reference). */
+static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                          const char *tsq, struct vc_error *err)
+{
+    struct sort_key keys[3];
+    int n = sort_keys(s, keys);
+    char sql[SQL_MAX], lim[24], off[24], rank[1100], head[1200], inner[1400], outer[1400];
+    char after[6000] = "", carry[32] = "", keytext[256] = "";
+    struct vc_result *res;
+    json_t *out;
+
+    if (qy->has_q) {
+        snprintf(rank, sizeof(rank), "ts_rank(t.search_vector, %s)", tsq);
+        snprintf(head, sizeof(head),
+                 "ts_headline('simple', concat_ws(' — ', t.title, t.artist, t.album, t.genre), %s, "
+                 "'StartSel=<b>, StopSel=</b>, HighlightAll=true')", tsq);
+    } else {
+        snprintf(rank, sizeof(rank), "0::real");
+        snprintf(head, sizeof(head), "concat_ws(' — ', t.title, t.artist, t.album, t.genre)");
+    }
+    if (s->after != NULL
+        && keyset_clause(qy, keys, n, s->after, rank, after, sizeof(after), err) != VC_OK)
+        return NULL;
+    /* The outer ORDER BY and the cursor need the sort column too. */
+    if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
+        snprintf(carry, sizeof(carry), ", t.%s", s->sort);
+    for (int i = 0; i < n; i++) {
+        size_t used = strlen(keytext);
+        snprintf(keytext + used, sizeof(keytext) - used, "%sp.%s::text", i ? ", " : "", keys[i].col);
+    }
+    order_clause(keys, n, "t.", rank, inner, sizeof(inner));
+    order_clause(keys, n, "p.", "p.rank", outer, sizeof(outer));
+    snprintf(lim, sizeof(lim), "%ld", s->limit + 1);
+    snprintf(off, sizeof(off), "%ld", s->offset);
+    {
+        int pl = add_param(qy, lim), po = add_param(qy, off);
+        /* The page by id first, the rows after: whole rows built for
+         * every match would cost more than the ranking itself. */
+        snprintf(sql, sizeof(sql),
+                 "SELECT jsonb_build_array("
+                 " coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
+                 "  'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]'), "
+                 " coalesce(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), '[]'))::text "
+                 "FROM (SELECT t.id, %s AS rank, t.created_at%s "
+                 "      FROM audio_tracks t%s%s "
+                 "      ORDER BY %s LIMIT $%d::int OFFSET $%d::int) p "
+                 "JOIN audio_tracks t ON t.id = p.id",
+                 head, outer, keytext, outer, rank, carry, qy->where, after, inner, pl, po);
+    }
+    res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
+    if (res == NULL) {
+        /* A cursor's value the column's type refuses was made by hand. */
+        if (s->after != NULL && err->code == VC_ERR_INVALID_ARGUMENT)
+            vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
+                         "cursor is not one this service handed out");
+        return NULL;
+    }
+    out = vc_db_json(res, err);
+    vc_result_free(res);
+    return out;
 }
 
 json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
 {
     struct query qy;
-    char tsq[1024], sql[SQL_MAX], lim[24], off[24];
-    struct vc_result *res = NULL;
-    json_t *items = NULL, *out = NULL;
+    char tsq[1024];
+    json_t *page = NULL, *items, *cursor, *out = NULL;
     long total;
+    int estimated;
 
     if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK)
-        goto fail;
-
-    /* The total first: it needs every match, the page only the top N. */
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM audio_tracks t%s", qy.where);
-    res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
-    if (res == NULL)
-        goto fail;
-    total = strtol(vc_result_value(res, 0, 0), NULL, 10);
-    vc_result_free(res);
-
-    snprintf(lim, sizeof(lim), "%ld", s->limit);
-    snprintf(off, sizeof(off), "%ld", s->offset);
-    {
-        int pl = add_param(&qy, lim), po = add_param(&qy, off);
-        char rank[1100], head[1200], inner[256], outer[256], carry[32] = "";
-        if (qy.has_q) {
-            snprintf(rank, sizeof(rank), "ts_rank(t.search_vector, %s)", tsq);
-            snprintf(head, sizeof(head),
-                     "ts_headline('simple', concat_ws(' — ', t.title, t.artist, t.album, t.genre), %s, "
-                     "'StartSel=<b>, StopSel=</b>, HighlightAll=true')", tsq);
-        } else {
-            snprintf(rank, sizeof(rank), "0::real");
-            snprintf(head, sizeof(head), "concat_ws(' — ', t.title, t.artist, t.album, t.genre)");
-        }
-        /* The outer ORDER BY needs the sort column too. */
-        if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
-            snprintf(carry, sizeof(carry), ", t.%s", s->sort);
-        order_clause(s, qy.has_q, "t.", "rank", inner, sizeof(inner));
-        order_clause(s, qy.has_q, "p.", "p.rank", outer, sizeof(outer));
-        /* The page by id first, the rows after: whole rows built for
-         * every match would cost more than the ranking itself. */
-        snprintf(sql, sizeof(sql),
-                 "SELECT coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
-                 " 'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]')::text "
-                 "FROM (SELECT t.id, %s AS rank, t.created_at%s "
-                 "      FROM audio_tracks t%s "
-                 "      ORDER BY %s LIMIT $%d::int OFFSET $%d::int) p "
-                 "JOIN audio_tracks t ON t.id = p.id",
-                 head, outer, rank, carry, qy.where, inner, pl, po);
+        goto done;
+    total = count_matches(db, &qy, &estimated, err);
+    if (total < 0)
+        goto done;
+    page = fetch_page(db, s, &qy, tsq, err);
+    if (page == NULL)
+        goto done;
+    items = json_array_get(page, 0);
+    cursor = next_cursor(s, items, json_array_get(page, 1));
+    if (cursor == NULL) {
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        goto done;
     }
-    res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
-    if (res == NULL)
-        goto fail;
-    items = vc_db_json(res, err);
-    vc_result_free(res);
-    if (items == NULL)
-        goto fail;
-    out = json_pack("{s:I, s:I, s:I, s:b, s:o}", "total", (json_int_t)total,
-                    "limit", (json_int_t)s->limit, "offset", (json_int_t)s->offset,
-                    "has_more", s->offset + (long)json_array_size(items) < total, "items", items);
+    /* With a cursor the page's position is unknown: an exact total can
+     * still exceed what remains, so has_more comes from the extra row. */
+    out = json_pack("{s:I, s:b, s:I, s:I, s:b, s:o, s:O}", "total", (json_int_t)total,
+                    "total_is_estimate", estimated, "limit", (json_int_t)s->limit,
+                    "offset", (json_int_t)s->offset, "has_more", !json_is_null(cursor),
+                    "next_cursor", cursor, "items", items);
     if (out == NULL)
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+done:
+    json_decref(page);
     free_query(&qy);
     return out;
-fail:
-    free_query(&qy);
-    return NULL;
 }
 
 json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
 {
     struct query qy;
     char tsq[1024], sql[SQL_MAX];
+    char from[1400], n_sql[64], scale[32];
     struct vc_result *res;
     json_t *out = NULL;
+    long total;
+    int estimated;
 
     if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK) {
         free_query(&qy);
         return NULL;
     }
-    /* One pass over the matches: a grouping set per facet, () for the
-     * total. Genres: the 50 most common. */
+    total = count_matches(db, &qy, &estimated, err);
+    if (total < 0) {
+        free_query(&qy);
+        return NULL;
+    }
+    /* Beyond the exact bound, the first VC_SEARCH_EXACT_MAX matches in
+     * storage order stand for all of them, scaled to the estimated total:
+     * the work stays bounded whatever the catalog's size. */
+    if (estimated) {
+        snprintf(scale, sizeof(scale), "%.6f", (double)total / VC_SEARCH_EXACT_MAX);
+        snprintf(n_sql, sizeof(n_sql), "round(count(*) * $%d::float8)::bigint",
+                 add_param(&qy, scale));
+        snprintf(from, sizeof(from),
+                 "(SELECT t.status, t.genre, t.format, t.year FROM audio_tracks t%s LIMIT %d) t",
+                 qy.where, VC_SEARCH_EXACT_MAX);
+    } else {
+        snprintf(n_sql, sizeof(n_sql), "count(*)");
+        snprintf(from, sizeof(from), "audio_tracks t%s", qy.where);
+    }
+    /* One pass over the matches, a grouping set per facet (the total came
+     * from count_matches). Genres: the 50 most common. */
     snprintf(sql, sizeof(sql),
              "WITH g AS (SELECT GROUPING(t.status) AS gs, GROUPING(t.genre) AS gg, "
              "                  GROUPING(t.format) AS gf, GROUPING(t.year / 10) AS gd, "
-             "                  t.status, t.genre, t.format, t.year / 10 AS decade, count(*) AS n "
-             "           FROM audio_tracks t%s "
-             "           GROUP BY GROUPING SETS ((t.status), (t.genre), (t.format), (t.year / 10), ())) "
+             "                  t.status, t.genre, t.format, t.year / 10 AS decade, %s AS n "
+             "           FROM %s "
+             "           GROUP BY GROUPING SETS ((t.status), (t.genre), (t.format), (t.year / 10))) "
              "SELECT jsonb_build_object("
-             " 'total', coalesce((SELECT sum(n) FROM g WHERE gs + gg + gf + gd = 4), 0), "
              " 'status', coalesce((SELECT jsonb_agg(jsonb_build_object('value', status, 'count', n) ORDER BY n DESC, status) FROM g WHERE gs = 0), '[]'), "
              " 'genre', coalesce((SELECT jsonb_agg(jsonb_build_object('value', genre, 'count', n) ORDER BY n DESC, genre) "
              "                    FROM (SELECT genre, n FROM g WHERE gg = 0 AND genre IS NOT NULL ORDER BY n DESC, genre LIMIT 50) x), '[]'), "
              " 'format', coalesce((SELECT jsonb_agg(jsonb_build_object('value', format, 'count', n) ORDER BY n DESC, format) FROM g WHERE gf = 0 AND format IS NOT NULL), '[]'), "
              " 'decade', coalesce((SELECT jsonb_agg(jsonb_build_object('value', (decade * 10)::text || 's', 'count', n) ORDER BY decade) FROM g WHERE gd = 0 AND decade IS NOT NULL), '[]'))::text",
-             qy.where);
+             n_sql, from);
     res = vc_db_exec_sql(db, sql, qy.n, qy.params, err);
     if (res != NULL) {
         out = vc_db_json(res, err);
         vc_result_free(res);
+    }
+    if (out != NULL && (json_object_set_new(out, "total", json_integer(total)) != 0
+                        || json_object_set_new(out, "total_is_estimate", json_boolean(estimated)) != 0
+                        || json_object_set_new(out, "approximate", json_boolean(estimated)) != 0)) {
+        json_decref(out);
+        out = NULL;
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
     }
     free_query(&qy);
     return out;

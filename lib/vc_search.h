@@ -4,7 +4,13 @@
  * with the last plain word matched as a prefix so search-as-you-type
  * works. Ranking is ts_rank with the trigger's weights (A title + artist,
  * B album, C genre and spoken text), ties by created_at. The SQL is built
- * from whitelisted pieces only; every value is a parameter. */
+ * from whitelisted pieces only; every value is a parameter.
+ *
+ * Pages go by offset up to VC_SEARCH_OFFSET_MAX and by cursor beyond: a
+ * cursor holds the last row's sort key (its value, created_at, id), so the
+ * next page starts strictly after it whatever is added meanwhile. total is
+ * exact up to VC_SEARCH_EXACT_MAX matches and the planner's estimate beyond
+ * (total_is_estimate); has_more is always exact. */
 #ifndef VC_SEARCH_H
 #define VC_SEARCH_H
 
@@ -15,6 +21,9 @@
 
 #define VC_SEARCH_Q_MAX 1000        /* bytes */
 #define VC_SEARCH_LIMIT_MAX 100
+#define VC_SEARCH_EXACT_MAX 10000   /* matches counted exactly; beyond, estimated */
+#define VC_SEARCH_OFFSET_MAX 10000  /* deeper pages go by cursor */
+#define VC_SEARCH_CURSOR_MAX 4096   /* bytes of an encoded cursor */
 
 struct vc_search {
     const char *q;          /* borrowed; NULL or "" lists */
@@ -24,22 +33,28 @@ struct vc_search {
     const char *sort;       /* whitelisted column name */
     int desc;
     long limit, offset;
+    json_t *after;          /* owned: the cursor's key values, or NULL */
 };
 
 /* Look up a request parameter (borrowed or NULL). */
 typedef const char *(*vc_search_getter)(void *ctx, const char *name);
 
 /* Read and validate the parameters: 400 naming the field. s borrows the
- * getter's strings. */
+ * getter's strings; on success release it with vc_search_clear. */
 enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *s,
                              struct vc_error *err) VC_MUST_CHECK;
 
-/* {total, limit, offset, has_more, items:[track + rank + headline]}
- * (new reference), or NULL with err. */
+/* Release what vc_search_parse decoded (safe on a zeroed or failed s). */
+void vc_search_clear(struct vc_search *s);
+
+/* {total, total_is_estimate, limit, offset, has_more, next_cursor,
+ * items:[track + rank + headline]} (new reference), or NULL with err. */
 json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err);
 
-/* {total, status:[{value,count}], genre:[...], format:[...], decade:[...]}
- * for the same q and filters (new reference). */
+/* {total, approximate, status:[{value,count}], genre:[...], format:[...],
+ * decade:[...]} for the same q and filters (new reference). Beyond
+ * VC_SEARCH_EXACT_MAX matches the counts are scaled from that many of
+ * them and "approximate" is true. */
 json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_error *err);
 
 #endif

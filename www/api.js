@@ -80,7 +80,8 @@ async function getJSON(path) {
 
 const query = (params) => new URLSearchParams(params).toString();
 
-// GET /search → {total, limit, offset, has_more, items:[track + rank, headline, audio_url]}
+// GET /search → {total, total_is_estimate, limit, offset, has_more,
+// next_cursor, items:[track + rank, headline, audio_url]}
 export async function search(params) {
   const r = await getJSON(`/search?${query(params)}`);
   const items = r.items ?? [];
@@ -91,6 +92,8 @@ export async function search(params) {
     offset,
     limit: Number(r.limit ?? params.limit ?? items.length),
     has_more: r.has_more ?? offset + items.length < total,
+    total_is_estimate: r.total_is_estimate === true,
+    next_cursor: typeof r.next_cursor === 'string' ? r.next_cursor : null,
     items,
   };
 }

@@ -1,11 +1,17 @@
 // catalog.js - search as you type, filters, facets, pagination; the URL
 // holds the query so a search can be bookmarked and Back works.
+//
+// Pages go by cursor (the API's next_cursor), which stays right however
+// deep and while tracks are added; the cursors of the pages before this
+// one are kept in the history entry's state, so Prev and Back walk them.
 import * as api from './api.js';
 import { openTrack } from './track.js';
 
 const FIELDS = ['q', 'status', 'genre', 'format', 'year_from', 'year_to', 'sort', 'order'];
 const LIMIT = 20;
-let offset = 0;
+let cursor = '';        // this page's cursor; '' is the first page
+let trail = [];         // the cursors of the pages before it
+let nextCursor = null;  // the shown page's next_cursor
 let seq = 0;            // answers to stale requests are dropped
 let timer = null;
 
@@ -35,9 +41,15 @@ function formParams() {
   return p;
 }
 
-function fillForm(params) {
+function fillForm(params, state) {
   for (const f of FIELDS) $(f).value = params.get(f) ?? '';
-  offset = Number(params.get('offset') ?? 0) || 0;
+  cursor = params.get('cursor') ?? '';
+  trail = Array.isArray(state?.trail) ? state.trail : [];
+}
+
+function firstPage() {
+  cursor = '';
+  trail = [];
 }
 
 function duration(s) {
@@ -70,7 +82,7 @@ function renderFacets(f) {
         } else {
           $(name).value = value;
         }
-        offset = 0;
+        firstPage();
         run(true);
       });
       li.append(b);
@@ -107,12 +119,16 @@ function renderResults(r) {
     });
     tbody.append(tr);
   }
-  const first = r.total === 0 ? 0 : r.offset + 1;
-  $('results-summary').textContent = `${r.total} track${r.total === 1 ? '' : 's'}`
-    + (r.total ? ` — showing ${first}–${r.offset + r.items.length}` : '');
-  $('page-info').textContent = r.total ? `page ${Math.floor(r.offset / LIMIT) + 1} of ${Math.max(1, Math.ceil(r.total / LIMIT))}` : '';
-  $('prev').disabled = r.offset === 0;
+  // Past 10 000 matches the API estimates the total, and says so.
+  const about = r.total_is_estimate ? 'about ' : '';
+  const before = trail.length * LIMIT;
+  $('results-summary').textContent = `${about}${r.total.toLocaleString('en')} track${r.total === 1 ? '' : 's'}`
+    + (r.items.length ? ` — showing ${before + 1}–${before + r.items.length}` : '');
+  const pages = Math.max(trail.length + 1, Math.ceil(r.total / LIMIT));
+  $('page-info').textContent = r.total ? `page ${trail.length + 1} of ${about}${pages}` : '';
+  $('prev').disabled = trail.length === 0 && cursor === '';
   $('next').disabled = !r.has_more;
+  nextCursor = r.next_cursor;
 }
 
 // Run the search in the form; push a history entry when asked.
@@ -121,18 +137,19 @@ export async function run(push) {
   clearTimeout(timer);
   const params = formParams();
   const url = new URLSearchParams(params);
-  if (offset) url.set('offset', offset);
+  if (cursor) url.set('cursor', cursor);
   const query = url.toString() ? `?${url}` : '';
   const target = `${location.pathname}${query}${push ? '#catalog' : (location.hash || '#catalog')}`;
-  if (push && target !== location.pathname + location.search + location.hash) history.pushState(null, '', target);
-  else if (!push) history.replaceState(null, '', target);
+  const state = { trail };
+  if (push && target !== location.pathname + location.search + location.hash) history.pushState(state, '', target);
+  else if (!push) history.replaceState(state, '', target);
   const mine = ++seq;
   const results = $('results');
   results.setAttribute('aria-busy', 'true');
   $('search-error').hidden = true;
   try {
     const [r, f] = await Promise.all([
-      api.search({ ...params, limit: LIMIT, offset }),
+      api.search({ ...params, limit: LIMIT, ...(cursor ? { cursor } : {}) }),
       api.facets(params),
     ]);
     if (mine !== seq) return;
@@ -148,22 +165,28 @@ export async function run(push) {
 }
 
 export function initCatalog() {
-  fillForm(new URLSearchParams(location.search));
-  $('search-form').addEventListener('submit', (e) => { e.preventDefault(); offset = 0; run(true); });
+  fillForm(new URLSearchParams(location.search), history.state);
+  $('search-form').addEventListener('submit', (e) => { e.preventDefault(); firstPage(); run(true); });
   $('q').addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { offset = 0; run(true); }, 250);
+    timer = setTimeout(() => { firstPage(); run(true); }, 250);
   });
-  for (const f of ['status', 'sort', 'order']) $(f).addEventListener('change', () => { offset = 0; run(true); });
-  for (const f of ['genre', 'format', 'year_from', 'year_to']) $(f).addEventListener('change', () => { offset = 0; run(true); });
+  for (const f of ['status', 'sort', 'order']) $(f).addEventListener('change', () => { firstPage(); run(true); });
+  for (const f of ['genre', 'format', 'year_from', 'year_to']) $(f).addEventListener('change', () => { firstPage(); run(true); });
   $('search-form').addEventListener('reset', () => {
     // After the form has cleared its fields.
-    setTimeout(() => { offset = 0; run(true); $('q').focus(); });
+    setTimeout(() => { firstPage(); run(true); $('q').focus(); });
   });
-  $('prev').addEventListener('click', () => { offset = Math.max(0, offset - LIMIT); run(true); });
-  $('next').addEventListener('click', () => { offset += LIMIT; run(true); });
+  // A page opened from a bookmarked cursor has no trail: Prev goes to the first page.
+  $('prev').addEventListener('click', () => { cursor = trail.pop() ?? ''; trail = [...trail]; run(true); });
+  $('next').addEventListener('click', () => {
+    if (!nextCursor) return;
+    trail = [...trail, cursor];
+    cursor = nextCursor;
+    run(true);
+  });
   // Back/Forward, and tab links (a fragment change is a history entry
   // too): the form follows the URL, and the rows are fetched fresh.
-  window.addEventListener('popstate', () => { fillForm(new URLSearchParams(location.search)); run(false); });
+  window.addEventListener('popstate', (e) => { fillForm(new URLSearchParams(location.search), e.state); run(false); });
   run(false);
 }

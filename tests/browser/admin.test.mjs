@@ -77,12 +77,23 @@ test('a filter and pagination work, and Back restores the page', async () => {
   await summary().filter({ hasText: new RegExp(`^${failed} track`) }).waitFor();
   await page.selectOption('#status', '');
   await summary().filter({ hasText: '40 tracks' }).waitFor();
+  const firstPage = await page.locator('#results tbody tr').allInnerTexts();
   await page.click('#next');
   await page.locator('#page-info', { hasText: 'page 2 of 2' }).waitFor();
-  assert.match(page.url(), /offset=20/);
+  // Paged by the API's cursor, and the second page is the other 20.
+  assert.match(page.url(), /cursor=/);
+  assert.doesNotMatch(page.url(), /offset=/);
+  await summary().filter({ hasText: 'showing 21–40' }).waitFor();
+  const secondPage = await page.locator('#results tbody tr').allInnerTexts();
+  assert.equal(secondPage.filter((r) => firstPage.includes(r)).length, 0);
   assert.equal(await page.locator('#next').isDisabled(), true);
+  await page.click('#prev');
+  await page.locator('#page-info', { hasText: 'page 1 of 2' }).waitFor();
+  await page.click('#next');
+  await page.locator('#page-info', { hasText: 'page 2 of 2' }).waitFor();
   await page.goBack();
   await page.locator('#page-info', { hasText: 'page 1 of 2' }).waitFor();
+  assert.equal(await page.locator('#prev').isDisabled(), true);
 });
 
 test('facet counts are shown beside the filters', async () => {

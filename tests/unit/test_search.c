@@ -1,7 +1,10 @@
-/* test_search.c - /search parameters: defaults, whitelists, ranges. */
+/* test_search.c - /search parameters: defaults, whitelists, ranges,
+ * the offset cap and cursors; and the base64url they travel in. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
+#include "vc_base64.h"
 #include "vc_search.h"
 
 struct params { const char *names[8], *values[8]; };
@@ -25,8 +28,10 @@ static const char *refused(const char *name, const char *value)
     struct vc_search s;
 
     vc_error_clear(&err);
-    if (vc_search_parse(get, &p, &s, &err) == VC_OK)
+    if (vc_search_parse(get, &p, &s, &err) == VC_OK) {
+        vc_search_clear(&s);
         return "";
+    }
     return err.code == VC_ERR_INVALID_ARGUMENT ? err.field : "(another code)";
 }
 
@@ -69,5 +74,49 @@ int main(void)
     }
     ok(strcmp(refused("limit", "1"), "") == 0 && strcmp(refused("limit", "100"), "") == 0,
        "limits 1 and 100 are fine");
+    ok(strcmp(refused("offset", "10001"), "offset") == 0 && strcmp(refused("offset", "10000"), "") == 0,
+       "offset is capped at VC_SEARCH_OFFSET_MAX");
+    ok(strcmp(refused("offset", "99999999999999999999"), "offset") == 0, "an offset past long");
+    ok(strcmp(refused("cursor", "%%%"), "cursor") == 0, "a cursor that is not base64url");
+    ok(strcmp(refused("cursor", "e30"), "cursor") == 0, "a cursor of {}");
+    ok(strcmp(refused("cursor", ""), "") == 0, "an empty cursor is the first page");
+    {
+        /* {"o":"created_at.desc","v":["2020-01-01","00000000-0000-4000-8000-000000000001"]} */
+        const char *doc = "{\"o\":\"created_at.desc\",\"v\":[\"2020-01-01\","
+                          "\"00000000-0000-4000-8000-000000000001\"]}";
+        char *c = vc_base64url_encode((const unsigned char *)doc, strlen(doc));
+        struct params p = { { "cursor" }, { c } };
+        struct params both = { { "cursor", "offset" }, { c, "20" } };
+        struct params other = { { "cursor", "sort" }, { c, "title" } };
+        ok(vc_search_parse(get, &p, &s, &err) == VC_OK && json_array_size(s.after) == 2,
+           "a cursor for the default order is taken");
+        vc_search_clear(&s);
+        ok(s.after == NULL, "and released");
+        ok(vc_search_parse(get, &both, &s, &err) != VC_OK && strcmp(err.field, "cursor") == 0,
+           "cursor with offset is refused");
+        ok(vc_search_parse(get, &other, &s, &err) != VC_OK && strcmp(err.field, "cursor") == 0,
+           "a cursor of another order is refused");
+        free(c);
+    }
+    {
+        const unsigned char bytes[] = { 0xfb, 0xff, 0xfe, 'a', 0 };
+        size_t n = 0;
+        for (size_t len = 0; len <= sizeof(bytes); len++) {
+            char *e = vc_base64url_encode(bytes, len);
+            unsigned char *d = vc_base64url_decode(e, strlen(e), &n);
+            int same = d != NULL && n == len && memcmp(d, bytes, len) == 0
+                       && strpbrk(e, "+/=") == NULL;
+            free(d);
+            free(e);
+            if (!same) {
+                ok(0, "base64url round trip of %zu bytes", len);
+                return done_testing();
+            }
+        }
+        ok(1, "base64url round-trips 0 to 5 bytes, without + / or =");
+        ok(vc_base64url_decode("+_8", 3, &n) == NULL, "standard base64's + is refused");
+        ok(vc_base64url_decode("YW J", 4, &n) == NULL, "a blank is refused");
+        ok(vc_base64url_decode("YWJjZ", 5, &n) == NULL, "a length of 4k+1 is refused");
+    }
     return done_testing();
 }

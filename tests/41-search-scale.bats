@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# Search past the exact-count bound: totals exact below it and flagged
+# above it, facets said to be approximate, deep pages by cursor that visit
+# every row once while rows are added, and offset capped.
+
+load helpers/common
+
+setup_file() {
+    stack_up
+    # More tracks than VC_SEARCH_EXACT_MAX (10 000) so that a common word
+    # and the whole catalog cross it; a few hundred without a year, so the
+    # NULLS LAST end of a sort by year is paged too.
+    "$VOXCAT_SRC_DIR/tests/helpers/gen-catalog" 12000 --seed 7 >"$BATS_FILE_TMPDIR/catalog.jsonl"
+    "$VOXCAT_BIN_DIR/voxcat" import "$BATS_FILE_TMPDIR/catalog.jsonl" --quiet
+    psql_q -c "UPDATE audio_tracks SET year = NULL WHERE id IN (SELECT id FROM audio_tracks ORDER BY id LIMIT 300)" >/dev/null
+    psql_q -c "ANALYZE audio_tracks" >/dev/null
+}
+teardown_file() { stack_down; }
+
+search() { curl -s "$VOXCAT_URL/search?$1"; }
+count() { psql_q -c "SELECT count(*) FROM audio_tracks${1:+ WHERE $1}"; }
+# 400, naming FIELD, for the query string.
+refused() {
+    run curl -s -w '\n%{http_code}' "$VOXCAT_URL/search?$1"
+    [ "$status" -eq 0 ]
+    [ "${lines[-1]}" = 400 ] || { echo "answered ${lines[-1]}: $output"; return 1; }
+    echo "${lines[0]}" | jq -e --arg f "$2" '.error.field == $f' >/dev/null || { echo "$output"; return 1; }
+}
+
+# Page through QUERY by cursor with LIMIT rows a page, adding one track
+# whose title holds WORD before each next page. Prints every id seen, one a
+# line, in order; fails on a page that is not 200.
+page_all() {
+    local query=$1 word=$2 cursor='' body n=0
+    while :; do
+        body=$(curl -s -G "$VOXCAT_URL/search?$query" --data-urlencode "cursor=$cursor")
+        jq -e '.items | type == "array"' >/dev/null <<<"$body" || { echo "bad page: $body" >&2; return 1; }
+        jq -r '.items[].id' <<<"$body"
+        [ "$(jq -r .has_more <<<"$body")" = true ] || break
+        cursor=$(jq -r .next_cursor <<<"$body")
+        n=$((n + 1))
+        psql_q -c "INSERT INTO audio_tracks (title, artist, year, status)
+                   VALUES ('$word added $n', 'Late Comer', 1990 + $n % 30, 'PENDING')" >/dev/null
+    done
+}
+
+@test "below the bound the total is exact and says so" {
+    body=$(search 'q=sakura')
+    n=$(count "search_vector @@ to_tsquery('simple', 'sakura:*')")
+    [ "$n" -gt 0 ] && [ "$n" -le 10000 ]
+    echo "$body" | jq -e --argjson n "$n" '.total == $n and .total_is_estimate == false'
+    search 'status=FAILED' | jq -e --argjson n "$(count "status = 'FAILED'")" '.total == $n and .total_is_estimate == false'
+}
+
+@test "above the bound the total is an estimate, flagged, and has_more stays exact" {
+    n=$(count)
+    [ "$n" -gt 10000 ]
+    body=$(search 'limit=5')
+    echo "$body" | jq -e '.total_is_estimate == true and .total > 10000 and .has_more == true'
+    echo "$body" | jq -e '(.items | length) == 5 and (.next_cursor | type) == "string"'
+    # The last page of a big result: has_more false although the total is estimated.
+    last=$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE status <> 'FAILED'")
+    [ "$last" -gt 10000 ]
+    search "status=COMPLETED&limit=100&offset=10000" | jq -e '.total_is_estimate == true'
+}
+
+@test "facets: exact below the bound, approximate and flagged above it" {
+    curl -s "$VOXCAT_URL/search/facets?q=sakura" | jq -e '.approximate == false and .total_is_estimate == false'
+    f=$(curl -s "$VOXCAT_URL/search/facets")
+    echo "$f" | jq -e '.approximate == true and .total_is_estimate == true and .total > 10000'
+    # Scaled from a sample, the status counts still add up to about the total.
+    echo "$f" | jq -e '([.status[].count] | add) as $s | ($s - .total | fabs) < .total * 0.05'
+}
+
+@test "cursor paging by date visits every row once while rows are added" {
+    before=$(psql_q -c "SELECT id FROM audio_tracks WHERE search_vector @@ to_tsquery('simple', 'love:*') ORDER BY id")
+    page_all 'q=love&sort=created_at&limit=100' love >"$BATS_TEST_TMPDIR/seen"
+    [ "$(sort "$BATS_TEST_TMPDIR/seen" | uniq -d | wc -l)" -eq 0 ]
+    [ "$(comm -23 <(echo "$before") <(sort "$BATS_TEST_TMPDIR/seen") | wc -l)" -eq 0 ]
+    [ "$(echo "$before" | wc -l)" -gt 300 ]
+}
+
+@test "cursor paging by rank, by year (with NULLs) and by title visits every row once" {
+    for sort in 'sort=rank' 'sort=year&order=asc' 'sort=year' 'sort=title'; do
+        before=$(psql_q -c "SELECT id FROM audio_tracks WHERE search_vector @@ to_tsquery('simple', 'night:*') ORDER BY id")
+        page_all "q=night&$sort&limit=100" night >"$BATS_TEST_TMPDIR/seen"
+        [ "$(sort "$BATS_TEST_TMPDIR/seen" | uniq -d | wc -l)" -eq 0 ] || { echo "$sort: a row twice"; return 1; }
+        [ "$(comm -23 <(echo "$before") <(sort "$BATS_TEST_TMPDIR/seen") | wc -l)" -eq 0 ] || { echo "$sort: a row missed"; return 1; }
+    done
+    # The NULL years were among them, at the end of both orders.
+    [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE year IS NULL AND search_vector @@ to_tsquery('simple', 'night:*')")" -gt 0 ]
+}
+
+@test "the first cursor page equals the same rows by offset" {
+    p1=$(search 'q=blue&limit=20')
+    c=$(echo "$p1" | jq -r .next_cursor)
+    a=$(curl -s -G "$VOXCAT_URL/search?q=blue&limit=20" --data-urlencode "cursor=$c" | jq -c '[.items[].id]')
+    b=$(search 'q=blue&limit=20&offset=20' | jq -c '[.items[].id]')
+    [ "$a" = "$b" ]
+    [ "$(echo "$a" | jq length)" -eq 20 ]
+}
+
+@test "the last page has no next_cursor" {
+    search 'q=sakura&limit=100&offset=0' >/dev/null
+    n=$(search 'q=sakura' | jq .total)
+    search "q=sakura&limit=5&offset=$((n - 3))" | jq -e '.has_more == false and .next_cursor == null and (.items | length) == 3'
+}
+
+@test "offset past the cap is 400 naming offset and pointing to cursor" {
+    refused 'offset=10001' offset
+    curl -s "$VOXCAT_URL/search?offset=10001" | jq -e '.error.message | test("cursor")'
+    search 'offset=10000&limit=1' | jq -e '.offset == 10000'
+}
+
+@test "a bad cursor is 400 naming cursor, never a 500" {
+    good=$(search 'q=love&limit=5' | jq -r .next_cursor)
+    refused "cursor=not-base64!" cursor
+    refused "cursor=$(printf '{"o":1}' | base64 -w0 | tr '+/' '-_' | tr -d =)" cursor
+    refused "q=love&sort=title&cursor=$good" cursor         # another order
+    refused "q=love&cursor=$good&offset=5" cursor           # both
+    # Well-formed, but a value the column's type refuses.
+    forged=$(printf '{"o":"rank.desc.q","v":["0.5","yesterday-ish","00000000-0000-4000-8000-000000000001"]}' |
+             base64 -w0 | tr '+/' '-_' | tr -d =)
+    refused "q=love&cursor=$forged" cursor
+    forged=$(printf '{"o":"rank.desc.q","v":["0.5","2020-01-01 00:00:00+00","not-a-uuid"]}' |
+             base64 -w0 | tr '+/' '-_' | tr -d =)
+    refused "q=love&cursor=$forged" cursor
+}
