@@ -103,10 +103,11 @@ static int sort_keys(const struct vc_search *s, struct sort_key *k)
 }
 
 /* The cursor's label of an order, so that a cursor from another sort is
- * refused rather than misread. */
-static void order_label(const struct vc_search *s, char *buf, size_t len)
+ * refused rather than misread; by_class: ranked by weight class (see
+ * fetch_page_by_class). */
+static void order_label(const struct vc_search *s, int by_class, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s.%s%s", s->sort, s->desc ? "desc" : "asc",
+    snprintf(buf, len, "%s.%s%s", by_class ? "class" : s->sort, s->desc ? "desc" : "asc",
              s->q != NULL && s->q[0] != '\0' ? ".q" : "");
 }
 
@@ -115,10 +116,11 @@ static enum vc_code parse_cursor(const char *v, struct vc_search *s, struct vc_e
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
-    char label[64];
+    char label[64], by_class[64];
     unsigned char *raw;
     size_t len;
     json_t *doc, *vals;
+    const char *o;
     int ok;
 
     if (v == NULL || v[0] == '\0')
@@ -132,10 +134,14 @@ static enum vc_code parse_cursor(const char *v, struct vc_search *s, struct vc_e
                             "cursor is not one this service handed out");
     doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
     free(raw);
-    order_label(s, label, sizeof(label));
+    order_label(s, 0, label, sizeof(label));
+    order_label(s, 1, by_class, sizeof(by_class));
     vals = json_object_get(doc, "v");
-    ok = json_is_string(json_object_get(doc, "o"))
-         && strcmp(json_string_value(json_object_get(doc, "o")), label) == 0
+    o = json_string_value(json_object_get(doc, "o"));
+    /* A ranked search goes on in the regime its first page took, even if
+     * the number of matches crosses the bound meanwhile. */
+    s->by_class = o != NULL && strcmp(s->sort, "rank") == 0 && n == 3 && strcmp(o, by_class) == 0;
+    ok = o != NULL && (strcmp(o, label) == 0 || s->by_class)
          && json_is_array(vals) && json_array_size(vals) == (size_t)n;
     for (int i = 0; ok && i < n; i++) {
         json_t *x = json_array_get(vals, (size_t)i);
@@ -245,9 +251,10 @@ void vc_search_clear(struct vc_search *s)
 
 /* The parameters and WHERE clause shared by search, count and facets. */
 struct query {
-    const char *params[12];
+    const char *params[16];   /* q (2), filters (6), cursor (3), page (2) */
     int n;
     char where[1024];
+    size_t filters_at;      /* where + filters_at: the filters alone, " AND ..." */
     char *q_rest;           /* owned: q without its prefix word */
     char *q_prefix;         /* owned: the last word, matched as a prefix */
     char year_from[8], year_to[8], min_rank[32];
@@ -345,6 +352,7 @@ static enum vc_code build(const struct vc_search *s, struct query *qy, char *tsq
         tsquery_sql(qy, tsq, tsqlen);
         snprintf(qy->where, sizeof(qy->where), " WHERE t.search_vector @@ %s", tsq);
     }
+    qy->filters_at = strlen(qy->where);
     if (s->status && s->status[0])
         add_where(qy, "t.status = $%d", add_param(qy, s->status));
     if (s->format && s->format[0])
@@ -433,17 +441,49 @@ static enum vc_code keyset_clause(struct query *qy, const struct sort_key *keys,
     return VC_OK;
 }
 
-/* How many rows match, counting no further than VC_SEARCH_EXACT_MAX + 1:
- * beyond that, the planner's estimate (never below the bound) and
- * *estimated = 1. -1 with err on failure. */
+/* The planner's estimate of the rows matching, or -1 with err. EXPLAIN
+ * cannot be a prepared statement; it is planning only. */
+static double estimate_matches(struct vc_db *db, struct query *qy, struct vc_error *err)
+{
+    char sql[SQL_MAX];
+    struct vc_result *res;
+    json_t *plan, *rows;
+    double est;
+
+    snprintf(sql, sizeof(sql), "EXPLAIN (FORMAT JSON) SELECT 1 FROM audio_tracks t%s", qy->where);
+    res = vc_db_query(db, sql, qy->n, qy->params, err);
+    if (res == NULL)
+        return -1;
+    plan = vc_db_json(res, err);
+    vc_result_free(res);
+    if (plan == NULL)
+        return -1;
+    rows = json_object_get(json_object_get(json_array_get(plan, 0), "Plan"), "Plan Rows");
+    est = json_is_number(rows) ? json_number_value(rows) : 0;
+    json_decref(plan);
+    return est;
+}
+
+/* How many rows match: exact up to VC_SEARCH_EXACT_MAX, counting no
+ * further than one past it; beyond, the planner's estimate (never below
+ * the bound) and *estimated = 1. When the estimate is far past the bound
+ * (a common word: its statistics are good) even the bounded count is
+ * skipped. -1 with err on failure. */
 static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
                           struct vc_error *err)
 {
     char sql[SQL_MAX];
     struct vc_result *res;
+    double est = estimate_matches(db, qy, err);
     long n;
 
     *estimated = 0;
+    if (est < 0)
+        return -1;
+    if (est >= 2.0 * VC_SEARCH_EXACT_MAX) {
+        *estimated = 1;
+        return (long)est;
+    }
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM (SELECT 1 FROM audio_tracks t%s LIMIT %d) x",
              qy->where, VC_SEARCH_EXACT_MAX + 1);
@@ -454,26 +494,15 @@ static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
     vc_result_free(res);
     if (n <= VC_SEARCH_EXACT_MAX)
         return n;
-    /* EXPLAIN cannot be a prepared statement; it is planning only. */
-    snprintf(sql, sizeof(sql), "EXPLAIN (FORMAT JSON) SELECT 1 FROM audio_tracks t%s", qy->where);
-    res = vc_db_query(db, sql, qy->n, qy->params, err);
-    if (res == NULL)
-        return -1;
-    {
-        json_t *plan = vc_db_json(res, err);
-        json_t *rows = json_object_get(json_object_get(json_array_get(plan, 0), "Plan"),
-                                       "Plan Rows");
-        double est = json_is_number(rows) ? json_number_value(rows) : 0;
-        json_decref(plan);
-        vc_result_free(res);
-        *estimated = 1;
-        return est > n ? (long)est : n;
-    }
+    *estimated = 1;
+    return est > n ? (long)est : n;
 }
 
 /* Take the page's extra row off (it only says there are more) and turn
- * the last kept row's keys into next_cursor (NULL on the last page). */
-static json_t *next_cursor(const struct vc_search *s, json_t *items, json_t *keyvals)
+ * the last kept row's keys into next_cursor (JSON null on the last page,
+ * NULL when memory runs out). */
+static json_t *next_cursor(const struct vc_search *s, int by_class, json_t *items,
+                           json_t *keyvals)
 {
     char label[64], *text, *out;
     json_t *doc;
@@ -481,7 +510,7 @@ static json_t *next_cursor(const struct vc_search *s, json_t *items, json_t *key
     if ((long)json_array_size(items) <= s->limit)
         return json_null();
     json_array_remove(items, (size_t)s->limit);
-    order_label(s, label, sizeof(label));
+    order_label(s, by_class, label, sizeof(label));
     doc = json_pack("{s:s, s:O}", "o", label, "v", json_array_get(keyvals, (size_t)s->limit - 1));
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
@@ -494,56 +523,50 @@ static json_t *next_cursor(const struct vc_search *s, json_t *items, json_t *key
     return doc;
 }
 
-/* The page: limit + 1 rows after offset or the cursor, as
- * [items, [[key values as text] per row]] (new reference). */
-static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                          const char *tsq, struct vc_error *err)
-{
-    struct sort_key keys[3];
-    int n = sort_keys(s, keys);
-    char sql[SQL_MAX], lim[24], off[24], rank[1100], head[1200], inner[1400], outer[1400];
-    char after[6000] = "", carry[32] = "", keytext[256] = "";
-    struct vc_result *res;
-    json_t *out;
+/* The expressions a page shows for each row: the rank and the headline. */
+struct page_sql {
+    char rank[1100];
+    char head[1200];
+};
 
+static void page_sql(const struct query *qy, const char *tsq, struct page_sql *ps)
+{
     if (qy->has_q) {
-        snprintf(rank, sizeof(rank), "ts_rank(t.search_vector, %s)", tsq);
-        snprintf(head, sizeof(head),
+        snprintf(ps->rank, sizeof(ps->rank), "ts_rank(t.search_vector, %s)", tsq);
+        snprintf(ps->head, sizeof(ps->head),
                  "ts_headline('simple', concat_ws(' — ', t.title, t.artist, t.album, t.genre), %s, "
                  "'StartSel=<b>, StopSel=</b>, HighlightAll=true')", tsq);
     } else {
-        snprintf(rank, sizeof(rank), "0::real");
-        snprintf(head, sizeof(head), "concat_ws(' — ', t.title, t.artist, t.album, t.genre)");
+        snprintf(ps->rank, sizeof(ps->rank), "0::real");
+        snprintf(ps->head, sizeof(ps->head), "concat_ws(' — ', t.title, t.artist, t.album, t.genre)");
     }
-    if (s->after != NULL
-        && keyset_clause(qy, keys, n, s->after, rank, after, sizeof(after), err) != VC_OK)
-        return NULL;
-    /* The outer ORDER BY and the cursor need the sort column too. */
-    if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
-        snprintf(carry, sizeof(carry), ", t.%s", s->sort);
+}
+
+/* Run inner (SELECT t.id, <rank> AS rank, t.created_at[, sort column] ...,
+ * in the page's order and limit) and build its rows: [items, [[key values
+ * as text] per row]] (new reference). Only the page's rows are built as
+ * JSON: whole rows for every match would cost more than the ranking. */
+static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                         const struct page_sql *ps, const char *inner, struct vc_error *err)
+{
+    struct sort_key keys[3];
+    int n = sort_keys(s, keys);
+    char sql[SQL_MAX], outer[1400], keytext[256] = "";
+    struct vc_result *res;
+    json_t *out;
+
     for (int i = 0; i < n; i++) {
         size_t used = strlen(keytext);
         snprintf(keytext + used, sizeof(keytext) - used, "%sp.%s::text", i ? ", " : "", keys[i].col);
     }
-    order_clause(keys, n, "t.", rank, inner, sizeof(inner));
     order_clause(keys, n, "p.", "p.rank", outer, sizeof(outer));
-    snprintf(lim, sizeof(lim), "%ld", s->limit + 1);
-    snprintf(off, sizeof(off), "%ld", s->offset);
-    {
-        int pl = add_param(qy, lim), po = add_param(qy, off);
-        /* The page by id first, the rows after: whole rows built for
-         * every match would cost more than the ranking itself. */
-        snprintf(sql, sizeof(sql),
-                 "SELECT jsonb_build_array("
-                 " coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
-                 "  'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]'), "
-                 " coalesce(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), '[]'))::text "
-                 "FROM (SELECT t.id, %s AS rank, t.created_at%s "
-                 "      FROM audio_tracks t%s%s "
-                 "      ORDER BY %s LIMIT $%d::int OFFSET $%d::int) p "
-                 "JOIN audio_tracks t ON t.id = p.id",
-                 head, outer, keytext, outer, rank, carry, qy->where, after, inner, pl, po);
-    }
+    snprintf(sql, sizeof(sql),
+             "SELECT jsonb_build_array("
+             " coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
+             "  'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]'), "
+             " coalesce(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), '[]'))::text "
+             "FROM (%s) p JOIN audio_tracks t ON t.id = p.id",
+             ps->head, outer, keytext, outer, inner);
     res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
     if (res == NULL) {
         /* A cursor's value the column's type refuses was made by hand. */
@@ -557,34 +580,158 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
     return out;
 }
 
+/* The page in the exact order: limit + 1 rows after offset or the cursor. */
+static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                          const char *tsq, struct vc_error *err)
+{
+    struct sort_key keys[3];
+    int n = sort_keys(s, keys);
+    struct page_sql ps;
+    char inner[SQL_MAX], order[1400], lim[24], off[24], after[6000] = "", carry[32] = "";
+
+    page_sql(qy, tsq, &ps);
+    if (s->after != NULL
+        && keyset_clause(qy, keys, n, s->after, ps.rank, after, sizeof(after), err) != VC_OK)
+        return NULL;
+    /* The outer ORDER BY and the cursor need the sort column too. */
+    if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
+        snprintf(carry, sizeof(carry), ", t.%s", s->sort);
+    order_clause(keys, n, "t.", ps.rank, order, sizeof(order));
+    snprintf(lim, sizeof(lim), "%ld", s->limit + 1);
+    snprintf(off, sizeof(off), "%ld", s->offset);
+    {
+        int pl = add_param(qy, lim), po = add_param(qy, off);
+        snprintf(inner, sizeof(inner),
+                 "SELECT t.id, %s AS rank, t.created_at%s FROM audio_tracks t%s%s "
+                 "ORDER BY %s LIMIT $%d::int OFFSET $%d::int",
+                 ps.rank, carry, qy->where, after, order, pl, po);
+    }
+    return page_rows(db, s, qy, &ps, inner, err);
+}
+
+/* Ranking by weight class, for a q with more matches than can be ranked
+ * within the budget: a track is in class A when its title and artist
+ * alone match q, B when they do with the album, C otherwise; the rank
+ * shown is ts_rank's weight of the class (1, 0.4, 0.2) and within a class
+ * the newest come first. Each class is read newest first through
+ * audio_tracks_created, or through its own GIN index when it is rare
+ * (the planner picks), and only as far as the page needs: a common word's
+ * first page reads a few dozen rows instead of ranking every match. */
+static const struct {
+    const char *weight, *when;
+    int whole;              /* the class's test does not imply a match */
+} classes[] = {
+    { "1", "ts_filter(t.search_vector, '{a}') @@ %s", 0 },
+    { "0.4", "ts_filter(t.search_vector, '{a,b}') @@ %s AND NOT ts_filter(t.search_vector, '{a}') @@ %s", 0 },
+    { "0.2", "NOT ts_filter(t.search_vector, '{a,b}') @@ %s", 1 },
+};
+#define NCLASSES (sizeof(classes) / sizeof(classes[0]))
+
+static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                                   const char *tsq, struct vc_error *err)
+{
+    struct page_sql ps;
+    const char *cur_class = s->after ? json_string_value(json_array_get(s->after, 0)) : NULL;
+    int started = cur_class == NULL;
+    long want = s->offset + s->limit + 1;
+    json_t *page = json_pack("[[],[]]");
+    int base = qy->n;
+    /* A match of plain words in a part implies one in the whole; a NOT
+     * (or a hyphen, which may be one) does not. */
+    int negates = strchr(s->q, '-') != NULL;
+
+    page_sql(qy, tsq, &ps);
+    for (size_t k = 0; page != NULL && k < NCLASSES; k++) {
+        size_t c = s->desc ? k : NCLASSES - 1 - k;
+        int whole = classes[c].whole || negates;
+        char when[3000], inner[SQL_MAX], after[200] = "", lim[24];
+        long have = (long)json_array_size(json_array_get(page, 0));
+        json_t *part;
+
+        if (have >= want)
+            break;
+        qy->n = base;
+        if (!started) {
+            int pc, pi;
+            /* Classes before the cursor's are done. */
+            if (strtod(cur_class, NULL) != strtod(classes[c].weight, NULL))
+                continue;
+            started = 1;
+            pc = add_param(qy, json_string_value(json_array_get(s->after, 1)));
+            pi = add_param(qy, json_string_value(json_array_get(s->after, 2)));
+            snprintf(after, sizeof(after),
+                     " AND (t.created_at < $%d OR (t.created_at = $%d AND t.id > $%d))", pc, pc, pi);
+        }
+        snprintf(when, sizeof(when), classes[c].when, tsq, tsq);
+        snprintf(lim, sizeof(lim), "%ld", want - have);
+        snprintf(inner, sizeof(inner),
+                 "SELECT t.id, %s::real AS rank, t.created_at FROM audio_tracks t "
+                 "WHERE %s%s%s%s ORDER BY t.created_at DESC, t.id LIMIT $%d::int",
+                 classes[c].weight, when, whole ? " AND " : "",
+                 whole ? qy->where + strlen(" WHERE ") : qy->where + qy->filters_at, after,
+                 add_param(qy, lim));
+        part = page_rows(db, s, qy, &ps, inner, err);
+        if (part == NULL) {
+            json_decref(page);
+            return NULL;
+        }
+        json_array_extend(json_array_get(page, 0), json_array_get(part, 0));
+        json_array_extend(json_array_get(page, 1), json_array_get(part, 1));
+        json_decref(part);
+    }
+    if (page == NULL) {
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    /* An offset page (at most VC_SEARCH_OFFSET_MAX deep) reads the rows
+     * before it and drops them. */
+    if (s->offset > 0) {
+        json_t *rest = json_pack("[[],[]]");
+        for (size_t a = 0; rest != NULL && a < 2; a++) {
+            json_t *from = json_array_get(page, a);
+            for (size_t i = (size_t)s->offset; i < json_array_size(from); i++)
+                json_array_append(json_array_get(rest, a), json_array_get(from, i));
+        }
+        json_decref(page);
+        page = rest;
+        if (page == NULL)
+            vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    }
+    return page;
+}
+
 json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
 {
     struct query qy;
     char tsq[1024];
     json_t *page = NULL, *items, *cursor, *out = NULL;
     long total;
-    int estimated;
+    int estimated, by_class;
 
     if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK)
         goto done;
     total = count_matches(db, &qy, &estimated, err);
     if (total < 0)
         goto done;
-    page = fetch_page(db, s, &qy, tsq, err);
+    /* Past the bound, ranking every match is what costs: rank by class
+     * (min_rank asks for ts_rank itself). A cursor keeps its regime. */
+    by_class = qy.has_q && strcmp(s->sort, "rank") == 0 && s->min_rank == 0
+               && (s->after ? s->by_class : estimated);
+    page = by_class ? fetch_page_by_class(db, s, &qy, tsq, err) : fetch_page(db, s, &qy, tsq, err);
     if (page == NULL)
         goto done;
     items = json_array_get(page, 0);
-    cursor = next_cursor(s, items, json_array_get(page, 1));
+    cursor = next_cursor(s, by_class, items, json_array_get(page, 1));
     if (cursor == NULL) {
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         goto done;
     }
     /* With a cursor the page's position is unknown: an exact total can
      * still exceed what remains, so has_more comes from the extra row. */
-    out = json_pack("{s:I, s:b, s:I, s:I, s:b, s:o, s:O}", "total", (json_int_t)total,
-                    "total_is_estimate", estimated, "limit", (json_int_t)s->limit,
-                    "offset", (json_int_t)s->offset, "has_more", !json_is_null(cursor),
-                    "next_cursor", cursor, "items", items);
+    out = json_pack("{s:I, s:b, s:s, s:I, s:I, s:b, s:o, s:O}", "total", (json_int_t)total,
+                    "total_is_estimate", estimated, "ranking", by_class ? "weight_class" : "exact",
+                    "limit", (json_int_t)s->limit, "offset", (json_int_t)s->offset,
+                    "has_more", !json_is_null(cursor), "next_cursor", cursor, "items", items);
     if (out == NULL)
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
 done:

@@ -34,6 +34,7 @@ struct vc_search {
     int desc;
     long limit, offset;
     json_t *after;          /* owned: the cursor's key values, or NULL */
+    int by_class;           /* the cursor continues a ranking by weight class */
 };
 
 /* Look up a request parameter (borrowed or NULL). */
