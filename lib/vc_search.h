@@ -21,7 +21,7 @@
 
 #define VC_SEARCH_Q_MAX 1000        /* bytes */
 #define VC_SEARCH_LIMIT_MAX 100
-#define VC_SEARCH_EXACT_MAX 10000   /* matches counted exactly; beyond, estimated */
+#define VC_SEARCH_EXACT_MAX 2000    /* matches counted and ranked exactly; beyond, estimated */
 #define VC_SEARCH_OFFSET_MAX 10000  /* deeper pages go by cursor */
 #define VC_SEARCH_CURSOR_MAX 4096   /* bytes of an encoded cursor */
 

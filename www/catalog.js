@@ -119,7 +119,7 @@ function renderResults(r) {
     });
     tbody.append(tr);
   }
-  // Past 10 000 matches the API estimates the total, and says so.
+  // Past 2 000 matches the API estimates the total, and says so.
   const about = r.total_is_estimate ? 'about ' : '';
   const before = trail.length * LIMIT;
   $('results-summary').textContent = `${about}${r.total.toLocaleString('en')} track${r.total === 1 ? '' : 's'}`
