@@ -1,17 +1,20 @@
-# bench/catalog.sh - the catalog rows of bench/run (sourced by it): import
-# of 100 000 generated tracks next to psql \copy of the same rows, and
-# /search over a word mix next to pgbench running the same SQL with the
-# same concurrency. Uses add_row, wrk_run, $work, $src, $secs, $conns.
+# bench/catalog.sh - the catalog rows of bench/run (sourced by it), on
+# BENCH_TRACKS generated tracks (default 1 000 000, long-tail text):
+#   - import: voxcat import next to psql \copy of the same rows, same indexes;
+#   - search: a typed-search mix of distinct queries (bench/search_mix)
+#     through voxcat, next to the same mix through a php-fpm + PDO page
+#     running the naive SQL (bench/search.php), and voxcat's own SQL for
+#     the same requests, captured from PostgreSQL's log, run by pgbench.
+# Uses add_row, wrk_run, $work, $src, $secs, $conns, $workers.
 
-bench_tracks=${BENCH_TRACKS:-100000}
-words="love night blue heart mid ele caf dream fire summer golden river whisper thunder sakura"
-
-"$src/tests/helpers/gen-catalog" "$bench_tracks" --seed 42 >"$work/catalog.jsonl"
+bench_tracks=${BENCH_TRACKS:-1000000}
+echo "catalog: generating $bench_tracks tracks" >&2
+"$src/tests/helpers/gen-catalog" "$bench_tracks" --seed 42 --long-tail >"$work/catalog.jsonl"
 # The same rows as COPY text, for the reference.
 python3 - "$work/catalog.jsonl" >"$work/catalog.tsv" <<'PY'
 import json, sys
 cols = ["status", "title", "artist", "album", "genre", "year", "duration", "channels",
-        "sample_rate", "bitrate", "format", "audio_path", "error_message", "retry_count"]
+        "sample_rate", "bitrate", "format", "audio_path", "error_message", "retry_count", "text"]
 def esc(v):
     if v is None:
         return "\\N"
@@ -22,34 +25,102 @@ for line in open(sys.argv[1], encoding="utf-8"):
     print("\t".join(esc(r.get(c)) for c in cols))
 PY
 
+echo "catalog: import, then psql \\copy" >&2
 psql -Xq -c "TRUNCATE audio_tracks"
 t0=$(date +%s.%N)
-psql -Xq -c "\\copy audio_tracks (status, title, artist, album, genre, year, duration, channels, sample_rate, bitrate, format, audio_path, error_message, retry_count) FROM '$work/catalog.tsv'"
+psql -Xq -c "\\copy audio_tracks (status, title, artist, album, genre, year, duration, channels, sample_rate, bitrate, format, audio_path, error_message, retry_count, text) FROM '$work/catalog.tsv'"
 t1=$(date +%s.%N)
 psql -Xq -c "TRUNCATE audio_tracks"
-"$src/fcgi/voxcat" import "$work/catalog.jsonl" >/dev/null
+"$src/fcgi/voxcat" import "$work/catalog.jsonl" --quiet
 t2=$(date +%s.%N)
 ref=$(awk -v n="$bench_tracks" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n / (b - a)}')
 vox=$(awk -v n="$bench_tracks" -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", n / (b - a)}')
 add_row "import: voxcat import of $bench_tracks tracks (rows/s)" "$vox" "$ref" "psql \\copy of the same rows" "-" "-" \
     "import also validates every line and runs in one transaction"
-psql -Xq -c "VACUUM ANALYZE audio_tracks"
+# Flush first, or VACUUM cannot mark the new pages all-visible.
+psql -Xq -c "CHECKPOINT" -c "VACUUM ANALYZE audio_tracks"
 
-# The SQL vc_search runs for q=WORD (count, then the ranked page), with the
-# word in place of the parameters, as pgbench scripts.
-mkdir -p "$work/pgb"
+"$src/bench/search_mix" "$work/catalog.jsonl" 20000 --seed 3 >"$work/mix"
+# Warm the caches the same way for everyone: one pass over the table and
+# its indexes' first pages happens in the first seconds of each row.
+psql -Xq -c "SELECT count(*) FROM audio_tracks" >/dev/null
+
+# voxcat over the whole mix (distinct queries).
+read -r vrate vp50 vp99 < <(PATHS_FILE=$work/mix wrk_run -s "$src/bench/wrk_paths.lua" "$VOXCAT_URL")
+
+# The PHP page: php-fpm with as many children as voxcat has workers, its
+# own nginx, the same database.
+php_fpm=$(command -v php-fpm8.2 || command -v php-fpm || true)
+if [ -n "$php_fpm" ] && php -m 2>/dev/null | grep -qx pdo_pgsql; then
+    mkdir -p "$work/php"
+    php_port=$((29000 + RANDOM % 1000))
+    cat >"$work/php/fpm.conf" <<CONF
+[global]
+pid = $work/php/fpm.pid
+error_log = $work/php/fpm.log
+daemonize = yes
+[bench]
+user = root
+listen = $work/php/fpm.sock
+listen.mode = 0666
+pm = static
+pm.max_children = $workers
+clear_env = no
+CONF
+    cat >"$work/php/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+pid $work/php/nginx.pid;
+error_log $work/php/nginx.log;
+events { worker_connections 256; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$php_port;
+        location / {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $src/bench/search.php;
+            fastcgi_pass unix:$work/php/fpm.sock;
+        }
+    }
+}
+CONF
+    "$php_fpm" -R -y "$work/php/fpm.conf"
+    nginx -p "$work/php" -c "$work/php/nginx.conf" -e "$work/php/nginx.log"
+    php_down() {
+        kill "$(cat "$work/php/nginx.pid")" "$(cat "$work/php/fpm.pid")" 2>/dev/null || true
+    }
+    code=$(curl -s -o "$work/php/probe" -w '%{http_code}' "http://127.0.0.1:$php_port/search?q=love")
+    if [ "$code" = 200 ]; then
+        read -r prate pp50 pp99 < <(PATHS_FILE=$work/mix wrk_run -s "$src/bench/wrk_paths.lua" "http://127.0.0.1:$php_port")
+    else
+        echo "bench: the PHP page answered $code: $(head -c 300 "$work/php/probe")" >&2
+        prate=0
+    fi
+    php_down
+else
+    echo "bench: php-fpm with pdo_pgsql is missing (apt-get install php-fpm php-pgsql): no PHP row" >&2
+    prate=0
+fi
+add_row "search: typed mix of 20 000 distinct queries, $bench_tracks tracks" "$vrate" "$prate" \
+    "php-fpm + PDO page, naive SQL (GIN + ts_rank + count(*) OVER ())" "$vp50" "$vp99" \
+    "PHP page p50 ${pp50:--}, p99 ${pp99:--}"
+
+# voxcat's own SQL: log what the workers run for the first 120 queries of
+# the mix, then pgbench runs it (one script per request) while voxcat
+# serves the same 120 queries.
+log=$work/stack/pg/postgres.log
+from=$(($(stat -c %s "$log") + 1))
+psql -Xq -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
+head -120 "$work/mix" | sed "s|^|$VOXCAT_URL|" | xargs -n 1 curl -s -o /dev/null
+psql -Xq -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
+tail -c +"$from" "$log" >"$work/search.log"
+n=$("$src/bench/sql_from_log" "$work/search.log" "$work/pgb" 120)
 scripts=()
-for w in $words; do
-    tsq="(websearch_to_tsquery('simple', '') \&\& to_tsquery('simple', '''$w'':*'))"
-    cat >"$work/pgb/$w.sql" <<SQL
-SELECT count(*) FROM audio_tracks t WHERE t.search_vector @@ $tsq;
-SELECT coalesce(jsonb_agg(vc_track_json(p.tr) || jsonb_build_object('rank', round(p.rank::numeric, 6), 'headline', ts_headline('simple', concat_ws(' — ', p.title, p.artist, p.album, p.genre), $tsq, 'StartSel=<b>, StopSel=</b>, HighlightAll=true')) ORDER BY p.rank DESC, p.created_at DESC, p.id), '[]')::text FROM (SELECT t AS tr, ts_rank(t.search_vector, $tsq) AS rank, t.id, t.title, t.artist, t.album, t.genre, t.year, t.duration, t.created_at, t.updated_at FROM audio_tracks t WHERE t.search_vector @@ $tsq ORDER BY rank DESC, t.created_at DESC, t.id LIMIT 20 OFFSET 0) p;
-SQL
-    sed -i 's/\\&/\&/g' "$work/pgb/$w.sql"
-    scripts+=(-f "$work/pgb/$w.sql")
-done
-pg_out=$(/usr/lib/postgresql/15/bin/pgbench -n -M prepared -c "$conns" -j 2 -T "$secs" "${scripts[@]}" 2>&1)
+for f in "$work"/pgb/*.sql; do scripts+=(-f "$f"); done
+pg_out=$(/usr/lib/postgresql/15/bin/pgbench -n -M extended -c "$conns" -j 2 -T "$secs" "${scripts[@]}" 2>&1)
 pg_tps=$(awk '/^tps = / {print $3}' <<<"$pg_out")
-read -r rate p50 p99 < <(WORDS="$words" wrk_run -s "$src/bench/wrk_search.lua" "$VOXCAT_URL")
-add_row "search: GET /search?q= over a word mix, $bench_tracks tracks" "$rate" "${pg_tps:-0}" \
-    "pgbench -M prepared, same SQL" "$p50" "$p99"
+head -120 "$work/mix" >"$work/mix120"
+read -r rate p50 p99 < <(PATHS_FILE=$work/mix120 wrk_run -s "$src/bench/wrk_paths.lua" "$VOXCAT_URL")
+add_row "search: the first $n queries of the mix" "$rate" "${pg_tps:-0}" \
+    "pgbench -M extended running voxcat's own SQL for them" "$p50" "$p99"
