@@ -40,9 +40,7 @@ static const struct vc_stmt st_move = {
     "'error_message', error_message, 'updated_at', updated_at)::text", 5
 };
 
-/* Add "next": the statuses the track may move to, so clients (the admin
- * page) offer exactly the moves vc_track allows. */
-static void add_next(json_t *track)
+void vc_catalog_add_next(json_t *track)
 {
     json_t *next = json_array();
     enum vc_status from;
@@ -78,7 +76,7 @@ static json_t *get_one(struct vc_db *db, const struct vc_stmt *st, const char *i
         out = vc_db_json(res, err);
     vc_result_free(res);
     if (out != NULL)
-        add_next(out);
+        vc_catalog_add_next(out);
     return out;
 }
 
@@ -179,7 +177,7 @@ static enum vc_code move_txn(struct vc_db *db, void *vctx, struct vc_error *err)
     vc_result_free(res);
     if (c->result == NULL)
         return err->code;
-    add_next(c->result);
+    vc_catalog_add_next(c->result);
     snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"}",
              vc_status_name(from), to);
     return vc_audit_track(db, "track.status", c->id, c->who, to, detail, err);

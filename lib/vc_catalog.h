@@ -15,6 +15,10 @@
 #include "vc_error.h"
 #include "vc_track.h"
 
+/* Add "next" to a track's JSON: the statuses it may move to, so clients
+ * (the admin page) offer exactly the moves vc_track allows. */
+void vc_catalog_add_next(json_t *track);
+
 /* The public JSON of track id (new reference), with "next": the statuses
  * it may move to; or NULL with err (VC_ERR_NOT_FOUND, or the database's
  * error). */

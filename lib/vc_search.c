@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "vc_base64.h"
+#include "vc_catalog.h"
 #include "vc_text.h"
 #include "vc_track.h"
 
@@ -722,6 +723,8 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
         goto done;
     items = json_array_get(page, 0);
     cursor = next_cursor(s, by_class, items, json_array_get(page, 1));
+    for (size_t i = 0; i < json_array_size(items); i++)
+        vc_catalog_add_next(json_array_get(items, i));
     if (cursor == NULL) {
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         goto done;

@@ -153,6 +153,12 @@ export async function models() {
   return (m.models ?? m).map((x) => ({ available: true, reason: null, ...named(x) }));
 }
 
+// GET /status/metrics → the Prometheus text, for the Health tab's charts.
+export async function metricsText() {
+  const res = await call('/status/metrics', { headers: { Accept: 'text/plain' } });
+  return res.text();
+}
+
 // PUT /status/{id} {"status","error_message"} → {id,status,retry_count,error_message,updated_at}
 export async function setStatus(id, status, errorMessage) {
   const body = { status };

@@ -95,6 +95,38 @@ function renderFacets(f) {
   }
 }
 
+// A failed track shows why, and a Retry button when the API allows the
+// move back to PENDING (its "next"), right in the list.
+function failedCell(cell, t) {
+  if (t.error_message) {
+    const why = document.createElement('small');
+    why.className = 'reason';
+    why.textContent = t.error_message;
+    cell.append(why);
+  }
+  if (!(t.next ?? []).includes('PENDING')) return;
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'secondary retry';
+  b.textContent = 'Retry';
+  b.setAttribute('aria-label', `Retry ${t.title || 'this track'}`);
+  // The row opens the track on click and Enter: the button must not.
+  b.addEventListener('keydown', (e) => e.stopPropagation());
+  b.addEventListener('click', async (e) => {
+    e.stopPropagation();
+    b.disabled = true;
+    try {
+      await api.setStatus(t.id, 'PENDING');
+      run(false);
+    } catch (err) {
+      b.disabled = false;
+      $('search-error').textContent = `Retry failed: ${err.message}`;
+      $('search-error').hidden = false;
+    }
+  });
+  cell.append(b);
+}
+
 function renderResults(r) {
   const tbody = $('results').querySelector('tbody');
   tbody.replaceChildren();
@@ -109,6 +141,7 @@ function renderResults(r) {
     const st = tr.cells[3].firstChild;
     st.textContent = t.status;
     st.classList.add(t.status);
+    if (t.status === 'FAILED') failedCell(tr.cells[3], t);
     tr.cells[4].textContent = t.format ?? '';
     const open = () => openTrack(t.id, () => run(false));
     tr.addEventListener('click', open);

@@ -1,9 +1,60 @@
 // health.js - the health panel and the header badge, from GET /status,
-// refreshed every 5 seconds.
+// refreshed every 5 seconds; and live charts from /status/metrics, scraped
+// every 2 seconds and kept in the page (the server keeps no history).
 import * as api from './api.js';
+import { LineChart } from './charts.js';
+import { between, parse } from './metrics.js';
 
 const $ = (id) => document.getElementById(id);
 const EVERY_MS = 5000;
+const SCRAPE_MS = 2000;
+
+const charts = {};
+let lastScrape = null;     // {samples, at}: the last scrape that worked
+
+function makeCharts() {
+  const lat = (f) => new LineChart(`latency-${f.slice(1)}`, `Latency ${f} (ms)`,
+    [{ key: 'p50', label: 'p50' }, { key: 'p95', label: 'p95' }, { key: 'p99', label: 'p99' }], { unit: ' ms' });
+  Object.assign(charts, {
+    requests: new LineChart('requests', 'Requests per second',
+      [{ key: '2xx', label: '2xx' }, { key: '4xx', label: '4xx' }, { key: '5xx', label: '5xx' }], { unit: '/s' }),
+    '/tts': lat('/tts'),
+    '/search': lat('/search'),
+    '/status': lat('/status'),
+    cache: new LineChart('cache', 'Cache hit ratio', [{ key: 'hits', label: 'hits' }], { unit: '%', max: 100 }),
+    syntheses: new LineChart('syntheses', 'Syntheses per second by engine',
+      ['espeak', 'flite', 'gemini', 'elevenlabs'].map((e) => ({ key: e, label: e })), { unit: '/s' }),
+    queue: new LineChart('queue', 'Queue depth',
+      [{ key: 'pending', label: 'pending' }, { key: 'processing', label: 'processing' }]),
+    workers: new LineChart('workers', 'Workers busy',
+      [{ key: 'busy', label: 'busy' }, { key: 'alive', label: 'alive' }]),
+  });
+  $('health-charts').replaceChildren(...Object.values(charts).map((c) => c.el));
+}
+
+// One scrape: a point on every metrics chart, or a gap when it failed.
+async function scrape() {
+  const metricCharts = ['requests', '/tts', '/search', '/status', 'cache', 'syntheses', 'workers'];
+  let text;
+  try {
+    text = await api.metricsText();
+  } catch (err) {
+    for (const c of metricCharts) charts[c].push(null);
+    $('charts-note').textContent = `metrics could not be read at ${new Date().toLocaleTimeString()}: ${err.message}`;
+    return;
+  }
+  const now = { samples: parse(text), at: performance.now() };
+  if (lastScrape) {
+    const d = between(lastScrape.samples, now.samples, (now.at - lastScrape.at) / 1000);
+    charts.requests.push(d.requests);
+    for (const f of ['/tts', '/search', '/status']) charts[f].push(d.latency[f]);
+    charts.cache.push({ hits: d.cacheHitRatio == null ? null : d.cacheHitRatio * 100 });
+    charts.syntheses.push(d.syntheses);
+    charts.workers.push(d.workers);
+    $('charts-note').textContent = `scraped ${new Date().toLocaleTimeString()}, every ${SCRAPE_MS / 1000} s`;
+  }
+  lastScrape = now;
+}
 
 function value(v) {
   if (v == null || v === '') return '—';
@@ -99,6 +150,7 @@ async function refresh() {
       cards.append(card('Queue', q.length ? q : [['counts', db.reachable ? 'none' : 'unknown while the database is unreachable']]));
     }
     panel.replaceChildren(cards);
+    charts.queue?.push(s.queue ? { pending: s.queue.pending ?? null, processing: s.queue.processing ?? null } : null);
     panel.dataset.status = s.status;
     $('health-updated').textContent = `updated ${new Date().toLocaleTimeString()}, every ${EVERY_MS / 1000} s`;
   } catch (err) {
@@ -107,10 +159,14 @@ async function refresh() {
     badge.setAttribute('aria-label', `Service health: down (${err.message})`);
     $('health-error').textContent = err.message;
     $('health-error').hidden = false;
+    charts.queue?.push(null);
   }
 }
 
 export function initHealth() {
+  makeCharts();
   refresh();
   setInterval(refresh, EVERY_MS);
+  scrape();
+  setInterval(scrape, SCRAPE_MS);
 }

@@ -294,6 +294,77 @@ test('the health panel shows the pool and the database', async () => {
   await page.screenshot({ path: join(shots, 'health.png'), fullPage: true });
 });
 
+// The values a chart holds for one series (what its line is drawn from).
+const chartValues = (chart, series) => page.locator(`figure[data-chart="${chart}"] path[data-series="${series}"]`)
+  .getAttribute('data-values').then((v) => JSON.parse(v));
+
+test('the live charts draw points after load and move when requests are made', async () => {
+  await page.goto(`${base}/voxcat/#health`);
+  const names = await page.locator('#health-charts figure.chart').evaluateAll((fs) => fs.map((f) => f.dataset.chart));
+  assert.deepEqual(names, ['requests', 'latency-tts', 'latency-search', 'latency-status', 'cache', 'syntheses', 'queue', 'workers']);
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="requests"]').dataset.samples) >= 2,
+    null, { timeout: 15000 });
+  // Searches from outside the page: the /search latency line and the 2xx
+  // rate must show them within a scrape or two.
+  for (let i = 0; i < 30; i++) await fetch(`${base}/search?q=train&limit=5`);
+  await page.waitForFunction(() => {
+    const p = document.querySelector('figure[data-chart="latency-search"] path[data-series="p99"]');
+    return JSON.parse(p.dataset.values).some((v) => v != null && v > 0);
+  }, null, { timeout: 15000 });
+  const rate = await chartValues('requests', '2xx');
+  assert.ok(rate.some((v) => v > 0), `2xx rate moved: ${rate}`);
+  const busy = await chartValues('workers', 'alive');
+  assert.equal(busy.at(-1), 2);
+  assert.match(await page.locator('figure[data-chart="requests"] ul.legend').textContent(), /2xx \d/);
+  // Each line is an SVG path with one point per sample.
+  assert.match(await page.locator('figure[data-chart="requests"] path[data-series="2xx"]').getAttribute('d'), /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+$/);
+  await page.screenshot({ path: join(shots, 'health-charts.png'), fullPage: true });
+});
+
+test('a metrics scrape that fails leaves a gap, and the page keeps working', async () => {
+  await page.goto(`${base}/voxcat/#health`);
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="requests"]').dataset.samples) >= 2,
+    null, { timeout: 15000 });
+  await page.route('**/status/metrics', (r) => r.fulfill({ status: 503, contentType: 'application/json',
+    body: '{"error":{"code":"unavailable","message":"scrape refused by the test"}}' }));
+  await page.locator('#charts-note', { hasText: 'scrape refused by the test' }).waitFor({ timeout: 10000 });
+  await page.unroute('**/status/metrics');
+  // Two good scrapes after the failure: a point after the gap.
+  await page.waitForFunction(() => {
+    const v = JSON.parse(document.querySelector('figure[data-chart="requests"] path[data-series="2xx"]').dataset.values);
+    const gap = v.lastIndexOf(null);
+    return gap >= 0 && gap < v.length - 1;
+  }, null, { timeout: 15000 });
+  const d = await page.locator('figure[data-chart="requests"] path[data-series="2xx"]').getAttribute('d');
+  assert.ok((d.match(/M/g) ?? []).length >= 2, `the line is broken at the gap: ${d}`);
+  await page.locator('#charts-note', { hasText: 'scraped' }).waitFor();
+  // The rest of the page is unharmed.
+  assert.equal(await page.locator('#health-panel').getAttribute('data-status'), 'ok');
+  await page.click('nav a[data-tab="catalog"]');
+  await summary().filter({ hasText: /track/ }).waitFor();
+  assert.deepEqual(consoleErrors.filter((e) => !/status\/metrics/.test(e)), []);
+});
+
+test('a FAILED track in the list shows why, and its Retry button puts it back to pending', async () => {
+  const id = fixtureId(20);
+  sql(`UPDATE audio_tracks SET status = 'FAILED', error_message = 'codec missing (set by the test)', retry_count = 1 WHERE id = '${id}'`);
+  await page.goto(`${base}/voxcat/?status=FAILED#catalog`);
+  const row = page.locator(`#results tbody tr[data-id="${id}"]`);
+  await row.waitFor();
+  assert.equal(await row.locator('small.reason').textContent(), 'codec missing (set by the test)');
+  await row.locator('button.retry').focus();
+  await page.keyboard.press('Enter');
+  // The list is re-run: a PENDING track is no longer among the FAILED ones.
+  await row.waitFor({ state: 'detached' });
+  assert.equal(sql(`SELECT status || ' ' || retry_count FROM audio_tracks WHERE id = '${id}'`), 'PENDING 2');
+  assert.equal(await page.locator('dialog#track[open]').count(), 0, 'the button did not open the track');
+  // Retries used up: the refusal is shown in words and nothing changes.
+  const spent = fixtureId(15);
+  await page.locator(`#results tbody tr[data-id="${spent}"] button.retry`).click();
+  await page.locator('#search-error', { hasText: /Retry failed: .*retr/ }).waitFor({ state: 'visible' });
+  assert.equal(sql(`SELECT status || ' ' || retry_count FROM audio_tracks WHERE id = '${spent}'`), 'FAILED 3');
+});
+
 test('a narrow screen still shows the results', async () => {
   await page.setViewportSize({ width: 380, height: 800 });
   await page.goto(`${base}/voxcat/`);

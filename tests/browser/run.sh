@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/browser/run.sh - the admin page test: installs Chromium and
 # playwright-core if missing, boots a private stack with the fixture
-# catalog, runs admin.test.mjs with TAP output, and always stops the stack.
+# catalog, runs metrics.test.mjs (the charts' arithmetic) and
+# admin.test.mjs with TAP output, and always stops the stack.
 # Every way of failing ends in a "not ok" line, so tests/run counts it.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,4 +33,9 @@ set +a
     bail "importing tests/fixtures/catalog-small.jsonl failed"
 export VOXCAT_STACK_DIR=$dir
 cd "$here" || exit 1
+# The charts' arithmetic on its own, then the page.
+"$src/tests/helpers/node-tap" charts metrics.test.mjs
+charts=$?
 "$src/tests/helpers/node-tap" browser admin.test.mjs
+browser=$?
+[ "$charts" -eq 0 ] && [ "$browser" -eq 0 ]
