@@ -11,7 +11,7 @@
 #include "worker.h"
 
 pid_t vc_children_spawn(struct vc_scoreboard *sb, const struct vc_config *cfg,
-                        int listen_fd, unsigned generation)
+                        enum vc_pool pool, int listen_fd, unsigned generation)
 {
     sigset_t all, old;
     int slot = vc_scoreboard_alloc(sb);
@@ -21,6 +21,7 @@ pid_t vc_children_spawn(struct vc_scoreboard *sb, const struct vc_config *cfg,
         vc_log(VC_LOG_ERROR, "no free scoreboard slot for a new worker");
         return -1;
     }
+    sb->slots[slot].pool = pool;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
     pid = fork();
@@ -41,7 +42,8 @@ pid_t vc_children_spawn(struct vc_scoreboard *sb, const struct vc_config *cfg,
     __atomic_store_n(&sb->slots[slot].pid, pid, __ATOMIC_RELAXED);
     sb->h.spawned++;
     sigprocmask(SIG_SETMASK, &old, NULL);
-    vc_log(VC_LOG_INFO, "started worker %d in slot %d (generation %u)", (int)pid, slot, generation);
+    vc_log(VC_LOG_INFO, "started %s worker %d in slot %d (generation %u)", vc_pool_name(pool),
+           (int)pid, slot, generation);
     return pid;
 }
 

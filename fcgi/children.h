@@ -11,10 +11,10 @@
 #include "scoreboard.h"
 #include "vc_config.h"
 
-/* Fork one worker of the given generation. Returns its pid, or -1 (no slot,
- * or fork failed; logged). */
+/* Fork one worker of pool, on that pool's listen_fd, of the given
+ * generation. Returns its pid, or -1 (no slot, or fork failed; logged). */
 pid_t vc_children_spawn(struct vc_scoreboard *sb, const struct vc_config *cfg,
-                        int listen_fd, unsigned generation);
+                        enum vc_pool pool, int listen_fd, unsigned generation);
 
 /* Ask the worker in slot i to finish its request and exit. */
 void vc_children_stop(struct vc_scoreboard *sb, int i);

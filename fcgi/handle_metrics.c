@@ -103,21 +103,34 @@ static void per_engine(FILE *f, const char *name, const char *text, const uint64
 
 static void workers(FILE *f, const struct vc_scoreboard *sb)
 {
-    int alive = 0, busy = 0;
+    int alive = 0, busy = 0, pool_alive[VC_POOL_COUNT] = { 0 }, pool_busy[VC_POOL_COUNT] = { 0 };
 
     for (int i = 0; i < VC_SB_SLOTS; i++) {
         int st = vc_scoreboard_state(sb, i);
+        int p = sb->slots[i].pool == VC_POOL_API ? VC_POOL_API : VC_POOL_SPEECH;
         if (sb->slots[i].pid <= 0)
             continue;
         alive++;
         busy += st == VC_SLOT_BUSY;
+        pool_alive[p]++;
+        pool_busy[p] += st == VC_SLOT_BUSY;
     }
     help(f, "voxcat_workers", "gauge", "Live worker processes.");
     fprintf(f, "voxcat_workers %d\n", alive);
     help(f, "voxcat_workers_busy", "gauge", "Workers serving a request now.");
     fprintf(f, "voxcat_workers_busy %d\n", busy);
-    help(f, "voxcat_workers_configured", "gauge", "VOXCAT_WORKERS.");
+    help(f, "voxcat_workers_configured", "gauge", "VOXCAT_WORKERS + VOXCAT_API_WORKERS.");
     fprintf(f, "voxcat_workers_configured %d\n", sb->h.target_workers);
+    help(f, "voxcat_pool_workers", "gauge", "Live workers of each pool.");
+    for (int p = 0; p < VC_POOL_COUNT; p++)
+        fprintf(f, "voxcat_pool_workers{pool=\"%s\"} %d\n", vc_pool_name(p), pool_alive[p]);
+    help(f, "voxcat_pool_workers_busy", "gauge", "Workers of each pool serving a request now.");
+    for (int p = 0; p < VC_POOL_COUNT; p++)
+        fprintf(f, "voxcat_pool_workers_busy{pool=\"%s\"} %d\n", vc_pool_name(p), pool_busy[p]);
+    help(f, "voxcat_pool_workers_configured", "gauge", "Each pool's size.");
+    for (int p = 0; p < VC_POOL_COUNT; p++)
+        fprintf(f, "voxcat_pool_workers_configured{pool=\"%s\"} %d\n", vc_pool_name(p),
+                sb->h.target_pool[p]);
     help(f, "voxcat_worker_spawns_total", "counter", "Workers ever started.");
     fprintf(f, "voxcat_worker_spawns_total %llu\n", (unsigned long long)sb->h.spawned);
     help(f, "voxcat_worker_crashes_total", "counter", "Workers that died by a signal or an error exit.");

@@ -28,7 +28,25 @@ static int unix_socket_alive(const struct sockaddr_un *sa)
     return alive;
 }
 
-static int open_unix(const struct vc_config *cfg, struct vc_error *err)
+/* One pool's address, and the setting that names it (for errors). */
+struct addr {
+    const char *setting;
+    enum vc_listen_kind kind;
+    const char *path;       /* socket path, or host */
+    int port;
+    int mode;
+};
+
+static struct addr pool_addr(const struct vc_config *cfg, enum vc_pool pool)
+{
+    if (pool == VC_POOL_API)
+        return (struct addr){ "VOXCAT_API_LISTEN", cfg->api_listen_kind, cfg->api_listen_path,
+                              cfg->api_listen_port, cfg->listen_mode };
+    return (struct addr){ "VOXCAT_LISTEN", cfg->listen_kind, cfg->listen_path,
+                          cfg->listen_port, cfg->listen_mode };
+}
+
+static int open_unix(const struct addr *a, struct vc_error *err)
 {
     struct sockaddr_un sa;
     char dir[sizeof(sa.sun_path)];
@@ -37,10 +55,10 @@ static int open_unix(const struct vc_config *cfg, struct vc_error *err)
 
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->listen_path);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->path);
 
     /* mkdir -p of the socket's directory (/run/voxcat may not exist yet). */
-    snprintf(dir, sizeof(dir), "%s", cfg->listen_path);
+    snprintf(dir, sizeof(dir), "%s", a->path);
     slash = strrchr(dir, '/');
     if (slash != NULL && slash != dir) {
         *slash = '\0';
@@ -50,7 +68,7 @@ static int open_unix(const struct vc_config *cfg, struct vc_error *err)
                 continue;
             *p = '\0';
             if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-                vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "VOXCAT_LISTEN",
+                vc_error_set(err, VC_ERR_INVALID_ARGUMENT, a->setting,
                              "cannot create %s: %s", dir, strerror(errno));
                 return -1;
             }
@@ -61,7 +79,7 @@ static int open_unix(const struct vc_config *cfg, struct vc_error *err)
     }
     if (access(sa.sun_path, F_OK) == 0) {
         if (unix_socket_alive(&sa)) {
-            vc_error_set(err, VC_ERR_CONFLICT, "VOXCAT_LISTEN",
+            vc_error_set(err, VC_ERR_CONFLICT, a->setting,
                          "%s is in use by another process", sa.sun_path);
             return -1;
         }
@@ -69,21 +87,21 @@ static int open_unix(const struct vc_config *cfg, struct vc_error *err)
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        vc_error_set(err, VC_ERR_INTERNAL, "VOXCAT_LISTEN", "socket: %s", strerror(errno));
+        vc_error_set(err, VC_ERR_INTERNAL, a->setting, "socket: %s", strerror(errno));
         return -1;
     }
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "VOXCAT_LISTEN", "cannot bind %s: %s",
+        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, a->setting, "cannot bind %s: %s",
                      sa.sun_path, strerror(errno));
         goto fail;
     }
-    if (chmod(sa.sun_path, (mode_t)cfg->listen_mode) != 0) {
+    if (chmod(sa.sun_path, (mode_t)a->mode) != 0) {
         vc_error_set(err, VC_ERR_INTERNAL, "VOXCAT_LISTEN_MODE", "chmod %s: %s",
                      sa.sun_path, strerror(errno));
         goto fail;
     }
     if (listen(fd, BACKLOG) != 0) {
-        vc_error_set(err, VC_ERR_INTERNAL, "VOXCAT_LISTEN", "listen: %s", strerror(errno));
+        vc_error_set(err, VC_ERR_INTERNAL, a->setting, "listen: %s", strerror(errno));
         goto fail;
     }
     return fd;
@@ -92,7 +110,7 @@ fail:
     return -1;
 }
 
-static int open_tcp(const struct vc_config *cfg, struct vc_error *err)
+static int open_tcp(const struct addr *a, struct vc_error *err)
 {
     struct addrinfo hints, *res = NULL;
     char port[8];
@@ -102,28 +120,28 @@ static int open_tcp(const struct vc_config *cfg, struct vc_error *err)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%d", cfg->listen_port);
-    rc = getaddrinfo(cfg->listen_path, port, &hints, &res);
+    snprintf(port, sizeof(port), "%d", a->port);
+    rc = getaddrinfo(a->path, port, &hints, &res);
     if (rc != 0) {
-        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "VOXCAT_LISTEN", "cannot resolve %s: %s",
-                     cfg->listen_path, gai_strerror(rc));
+        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, a->setting, "cannot resolve %s: %s",
+                     a->path, gai_strerror(rc));
         return -1;
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        vc_error_set(err, VC_ERR_INTERNAL, "VOXCAT_LISTEN", "socket: %s", strerror(errno));
+        vc_error_set(err, VC_ERR_INTERNAL, a->setting, "socket: %s", strerror(errno));
         goto out;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "VOXCAT_LISTEN", "cannot bind %s:%d: %s",
-                     cfg->listen_path, cfg->listen_port, strerror(errno));
+        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, a->setting, "cannot bind %s:%d: %s",
+                     a->path, a->port, strerror(errno));
         close(fd);
         fd = -1;
         goto out;
     }
     if (listen(fd, BACKLOG) != 0) {
-        vc_error_set(err, VC_ERR_INTERNAL, "VOXCAT_LISTEN", "listen: %s", strerror(errno));
+        vc_error_set(err, VC_ERR_INTERNAL, a->setting, "listen: %s", strerror(errno));
         close(fd);
         fd = -1;
     }
@@ -132,17 +150,22 @@ out:
     return fd;
 }
 
-int vc_listen_open(const struct vc_config *cfg, struct vc_error *err)
+int vc_listen_open(const struct vc_config *cfg, enum vc_pool pool, struct vc_error *err)
 {
-    if (cfg->listen_kind == VC_LISTEN_UNIX)
-        return open_unix(cfg, err);
-    return open_tcp(cfg, err);
+    struct addr a = pool_addr(cfg, pool);
+
+    if (a.kind == VC_LISTEN_UNIX)
+        return open_unix(&a, err);
+    return open_tcp(&a, err);
 }
 
-void vc_listen_close(const struct vc_config *cfg, int fd)
+void vc_listen_close(const struct vc_config *cfg, enum vc_pool pool, int fd)
 {
-    if (fd >= 0)
-        close(fd);
-    if (cfg->listen_kind == VC_LISTEN_UNIX)
-        unlink(cfg->listen_path);
+    struct addr a = pool_addr(cfg, pool);
+
+    if (fd < 0)
+        return;
+    close(fd);
+    if (a.kind == VC_LISTEN_UNIX)
+        unlink(a.path);
 }

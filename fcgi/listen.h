@@ -1,4 +1,4 @@
-/* listen.h - opens the FastCGI listen socket once, in the master.
+/* listen.h - opens each pool's FastCGI listen socket once, in the master.
  *
  * A unix socket gets the configured mode; a stale socket file left by a
  * crashed master is removed, but one that still answers is a conflict. The
@@ -9,10 +9,11 @@
 
 #include "vc_config.h"
 
-/* The listening fd, or -1 with err filled. */
-int vc_listen_open(const struct vc_config *cfg, struct vc_error *err);
+/* The listening fd of pool's socket, or -1 with err filled. */
+int vc_listen_open(const struct vc_config *cfg, enum vc_pool pool, struct vc_error *err);
 
-/* Close fd and remove the unix socket file, if that is what cfg names. */
-void vc_listen_close(const struct vc_config *cfg, int fd);
+/* Close fd (nothing when it is -1) and remove the unix socket file, if
+ * that is what cfg names for pool. */
+void vc_listen_close(const struct vc_config *cfg, enum vc_pool pool, int fd);
 
 #endif

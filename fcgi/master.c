@@ -1,4 +1,4 @@
-/* master.c - the prefork master's state machine. */
+/* master.c - the prefork master's state machine, over one or two pools. */
 #include "config.h"
 
 #include "master.h"
@@ -33,7 +33,7 @@ struct master {
     struct vc_config *cfg;
     const struct vc_master_options *opt;
     struct vc_scoreboard *sb;
-    int listen_fd;
+    int listen_fd[VC_POOL_COUNT];   /* -1: the pool is off */
     enum master_state state;
     unsigned generation;
     double term_deadline;
@@ -113,14 +113,15 @@ struct census {
     int old_slot;       /* one old slot to retire */
 };
 
-static void count(const struct master *m, struct census *c)
+/* The census of one pool. */
+static void count(const struct master *m, enum vc_pool pool, struct census *c)
 {
     memset(c, 0, sizeof(*c));
     c->old_slot = -1;
     for (int i = 0; i < VC_SB_SLOTS; i++) {
         const struct vc_sb_slot *s = &m->sb->slots[i];
         int st = vc_scoreboard_state(m->sb, i);
-        if (s->pid <= 0 || st == VC_SLOT_STOPPING)
+        if (s->pid <= 0 || st == VC_SLOT_STOPPING || s->pool != (int)pool)
             continue;
         if (s->generation == m->generation) {
             c->current++;
@@ -134,52 +135,79 @@ static void count(const struct master *m, struct census *c)
     }
 }
 
-static void spawn(struct master *m)
+static void spawn(struct master *m, enum vc_pool pool)
 {
-    if (vc_children_spawn(m->sb, m->cfg, m->listen_fd, m->generation) < 0)
+    if (vc_children_spawn(m->sb, m->cfg, pool, m->listen_fd[pool], m->generation) < 0)
         m->next_spawn_at = vc_time_mono_s() + 1.0;
 }
 
-/* Bring the pool towards its target; one step per call while reloading. */
-static void maintain(struct master *m)
+static int pool_target(const struct master *m, enum vc_pool pool)
+{
+    if (m->listen_fd[pool] < 0)
+        return 0;
+    return pool == VC_POOL_API ? m->cfg->api_workers : m->cfg->workers;
+}
+
+/* One step of a rolling reload of pool: 1 while there is work left. */
+static int reload_step(struct master *m, enum vc_pool pool)
 {
     struct census c;
-    int target = m->cfg->workers;
+    int target = pool_target(m, pool);
 
+    count(m, pool, &c);
+    if (c.starting > 0)
+        return 1;               /* wait for the new worker to be ready */
+    if (c.current < target && c.current + c.old <= target) {
+        if (vc_time_mono_s() >= m->next_spawn_at)
+            spawn(m, pool);
+        return 1;
+    }
+    if (c.old > 0) {
+        vc_children_stop(m->sb, c.old_slot);
+        return 1;
+    }
+    return 0;
+}
+
+/* Bring each pool towards its target; one step per call while reloading,
+ * a pool at a time. */
+static void maintain(struct master *m)
+{
     if (m->fatal)
         return;
-    count(m, &c);
     if (m->state == RELOADING) {
-        if (c.starting > 0)
-            return;             /* wait for the new worker to be ready */
-        if (c.current < target && c.current + c.old <= target) {
-            if (vc_time_mono_s() >= m->next_spawn_at)
-                spawn(m);
-            return;
-        }
-        if (c.old > 0) {
-            vc_children_stop(m->sb, c.old_slot);
-            return;
-        }
-        if (c.current > target) {
-            /* Fall through to NORMAL trimming below. */
+        for (int p = 0; p < VC_POOL_COUNT; p++) {
+            if (reload_step(m, (enum vc_pool)p))
+                return;
         }
         m->state = NORMAL;
-        vc_log(VC_LOG_INFO, "reload done: %d workers of generation %u", c.current, m->generation);
+        vc_log(VC_LOG_INFO, "reload done: %d speech and %d api workers of generation %u",
+               pool_target(m, VC_POOL_SPEECH), pool_target(m, VC_POOL_API), m->generation);
     }
-    while (c.current < target && vc_time_mono_s() >= m->next_spawn_at) {
-        spawn(m);
-        c.current++;
-    }
-    if (c.current > target) {
+    for (int p = 0; p < VC_POOL_COUNT; p++) {
+        struct census c;
+        int target = pool_target(m, (enum vc_pool)p);
+
+        count(m, (enum vc_pool)p, &c);
+        while (c.current < target && vc_time_mono_s() >= m->next_spawn_at) {
+            spawn(m, (enum vc_pool)p);
+            c.current++;
+        }
         for (int i = 0; i < VC_SB_SLOTS && c.current > target; i++) {
             int st = vc_scoreboard_state(m->sb, i);
-            if (m->sb->slots[i].pid > 0 && st != VC_SLOT_STOPPING) {
+            if (m->sb->slots[i].pid > 0 && m->sb->slots[i].pool == p && st != VC_SLOT_STOPPING) {
                 vc_children_stop(m->sb, i);
                 c.current--;
             }
         }
     }
+}
+
+static void set_targets(struct master *m)
+{
+    m->sb->h.target_pool[VC_POOL_SPEECH] = pool_target(m, VC_POOL_SPEECH);
+    m->sb->h.target_pool[VC_POOL_API] = pool_target(m, VC_POOL_API);
+    m->sb->h.target_workers = m->sb->h.target_pool[VC_POOL_SPEECH] + m->sb->h.target_pool[VC_POOL_API];
 }
 
 static void begin_reload(struct master *m)
@@ -205,17 +233,31 @@ static void begin_reload(struct master *m)
         free(next);
         return;
     }
-    if (strcmp(next->listen, m->cfg->listen) != 0)
-        vc_log(VC_LOG_WARN, "VOXCAT_LISTEN changed: it takes effect only on restart");
-    /* The socket stays the one we opened. */
+    if (strcmp(next->listen, m->cfg->listen) != 0 || strcmp(next->api_listen, m->cfg->api_listen) != 0
+        || (next->api_workers > 0) != (m->cfg->api_workers > 0))
+        vc_log(VC_LOG_WARN, "VOXCAT_LISTEN, VOXCAT_API_LISTEN and turning the api pool on or off "
+               "take effect only on restart");
+    /* The sockets stay the ones we opened. */
     free(next->listen);
     free(next->listen_path);
+    free(next->api_listen);
+    free(next->api_listen_path);
     next->listen = m->cfg->listen;
     next->listen_path = m->cfg->listen_path;
     next->listen_kind = m->cfg->listen_kind;
     next->listen_port = m->cfg->listen_port;
+    next->api_listen = m->cfg->api_listen;
+    next->api_listen_path = m->cfg->api_listen_path;
+    next->api_listen_kind = m->cfg->api_listen_kind;
+    next->api_listen_port = m->cfg->api_listen_port;
+    if (m->listen_fd[VC_POOL_API] < 0)
+        next->api_workers = 0;
+    else if (next->api_workers == 0)
+        next->api_workers = 1;  /* its socket stays open: keep it served */
     m->cfg->listen = NULL;
     m->cfg->listen_path = NULL;
+    m->cfg->api_listen = NULL;
+    m->cfg->api_listen_path = NULL;
     vc_config_free(m->cfg);
     free(m->cfg);
     m->cfg = next;
@@ -223,11 +265,11 @@ static void begin_reload(struct master *m)
 
     m->generation++;
     m->sb->h.generation = m->generation;
-    m->sb->h.target_workers = m->cfg->workers;
+    set_targets(m);
     m->state = RELOADING;
     m->fatal = 0;
-    vc_log(VC_LOG_INFO, "reloading: replacing workers one by one (generation %u, %d workers)",
-           m->generation, m->cfg->workers);
+    vc_log(VC_LOG_INFO, "reloading: replacing workers one by one (generation %u, %d speech and "
+           "%d api workers)", m->generation, m->cfg->workers, m->cfg->api_workers);
 }
 
 static void begin_shutdown(struct master *m, int signo)
@@ -304,6 +346,7 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     m.opt = opt;
     m.state = NORMAL;
     m.generation = 1;
+    m.listen_fd[VC_POOL_SPEECH] = m.listen_fd[VC_POOL_API] = -1;
     vc_error_clear(&err);
 
     m.sb = vc_scoreboard_create();
@@ -314,7 +357,6 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     }
     m.sb->h.start_time = time(NULL);
     m.sb->h.generation = m.generation;
-    m.sb->h.target_workers = cfg->workers;
 
     if (vc_signals_init() != 0) {
         vc_log(VC_LOG_ERROR, "cannot install signal handlers: %s", strerror(errno));
@@ -328,22 +370,27 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
      * worker can take the degraded path for a token any worker checked. */
     if (vc_auth_share() != 0)
         vc_log(VC_LOG_WARN, "the token memo is per worker: cannot share memory");
-    m.listen_fd = vc_listen_open(cfg, &err);
-    if (m.listen_fd < 0) {
+    m.listen_fd[VC_POOL_SPEECH] = vc_listen_open(cfg, VC_POOL_SPEECH, &err);
+    if (m.listen_fd[VC_POOL_SPEECH] >= 0 && cfg->api_workers > 0)
+        m.listen_fd[VC_POOL_API] = vc_listen_open(cfg, VC_POOL_API, &err);
+    if (m.listen_fd[VC_POOL_SPEECH] < 0 || (cfg->api_workers > 0 && m.listen_fd[VC_POOL_API] < 0)) {
         vc_log(VC_LOG_ERROR, "%s", err.message);
         rc = 1;
-        goto out;
+        goto close;
     }
+    set_targets(&m);
     if (opt->pid_file != NULL && write_pid_file(opt->pid_file) != 0) {
         vc_log(VC_LOG_ERROR, "cannot write %s: %s", opt->pid_file, strerror(errno));
         rc = 1;
         goto close;
     }
-    vc_log(VC_LOG_INFO, "voxcat-fcgi " PACKAGE_VERSION " listening on %s with %d workers",
-           cfg->listen, cfg->workers);
+    vc_log(VC_LOG_INFO, "voxcat-fcgi " PACKAGE_VERSION " listening on %s with %d speech workers%s%s%s",
+           cfg->listen, cfg->workers, cfg->api_workers ? ", and on " : "",
+           cfg->api_workers ? cfg->api_listen : "", cfg->api_workers ? " with the api pool" : "");
     rc = supervise(&m);
 close:
-    vc_listen_close(m.cfg, m.listen_fd);
+    vc_listen_close(m.cfg, VC_POOL_SPEECH, m.listen_fd[VC_POOL_SPEECH]);
+    vc_listen_close(m.cfg, VC_POOL_API, m.listen_fd[VC_POOL_API]);
     if (opt->pid_file != NULL)
         unlink(opt->pid_file);
     vc_log(VC_LOG_INFO, "stopped");

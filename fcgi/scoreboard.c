@@ -130,3 +130,8 @@ const char *vc_slot_state_name(int state)
     }
     return "unknown";
 }
+
+const char *vc_pool_name(int pool)
+{
+    return pool == VC_POOL_API ? "api" : "speech";
+}

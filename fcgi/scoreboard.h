@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "vc_config.h"
 #include "vc_engine.h"
 
 #define VC_SB_SLOTS 256     /* > 2 x max workers: room for a rolling reload */
@@ -58,6 +59,7 @@ struct vc_sb_counters {
 struct vc_sb_slot {
     pid_t pid;
     int state;              /* enum vc_slot_state */
+    int pool;               /* enum vc_pool: set by the master before fork */
     unsigned generation;    /* config generation the worker runs */
     time_t started_at;
     struct vc_sb_counters c;
@@ -66,7 +68,8 @@ struct vc_sb_slot {
 struct vc_sb_header {
     time_t start_time;
     unsigned generation;
-    int target_workers;
+    int target_workers;     /* every pool's */
+    int target_pool[VC_POOL_COUNT];
     uint64_t spawned;       /* workers ever forked */
     uint64_t crashes;       /* exits by signal or non-zero status */
     uint64_t recycled;      /* exits after VOXCAT_MAX_REQUESTS */
@@ -104,5 +107,8 @@ int vc_scoreboard_state(const struct vc_scoreboard *sb, int i);
 void vc_scoreboard_totals(const struct vc_scoreboard *sb, struct vc_sb_counters *out);
 
 const char *vc_slot_state_name(int state);
+
+/* "speech" or "api". */
+const char *vc_pool_name(int pool);
 
 #endif

@@ -92,8 +92,9 @@ static void work_queue(struct vc_worker *w)
     time_t now = time(NULL);
 
     /* Called when idle and between requests: a busy worker still looks at
-     * the queue once a tick. */
-    if (now < quiet_until || now - last < IDLE_TICK_S)
+     * the queue once a tick. The queue is synthesis: the speech pool's. */
+    if (w->sb->slots[w->slot].pool != VC_POOL_SPEECH || now < quiet_until
+        || now - last < IDLE_TICK_S)
         return;
     last = now;
     vc_error_clear(&err);

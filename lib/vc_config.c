@@ -26,6 +26,9 @@ struct setting {
 #ifndef VC_LISTEN_DEFAULT
 #define VC_LISTEN_DEFAULT "unix:/run/voxcat/voxcat.sock"
 #endif
+#ifndef VC_API_LISTEN_DEFAULT
+#define VC_API_LISTEN_DEFAULT "unix:/run/voxcat/voxcat-api.sock"
+#endif
 #ifndef VC_CACHE_DIR
 #define VC_CACHE_DIR "/var/cache/voxcat"
 #endif
@@ -36,6 +39,8 @@ static const struct setting settings[] = {
     { "VOXCAT_LISTEN", T_LISTEN, OFF(listen), VC_LISTEN_DEFAULT, 0, 0, 0, NULL },
     { "VOXCAT_LISTEN_MODE", T_OCTAL, OFF(listen_mode), "0660", 0, 0777, 0, NULL },
     { "VOXCAT_WORKERS", T_INT, OFF(workers), NULL, 1, 128, 0, NULL },
+    { "VOXCAT_API_LISTEN", T_LISTEN, OFF(api_listen), VC_API_LISTEN_DEFAULT, 0, 0, 0, NULL },
+    { "VOXCAT_API_WORKERS", T_INT, OFF(api_workers), "2", 0, 128, 0, NULL },
     { "VOXCAT_MAX_REQUESTS", T_LONG, OFF(max_requests), "0", 0, LONG_MAX, 0, NULL },
     { "VOXCAT_SHUTDOWN_TIMEOUT", T_INT, OFF(shutdown_timeout), "30", 1, 3600, 0, NULL },
     { "VOXCAT_CACHE_DIR", T_STRING, OFF(cache_dir), VC_CACHE_DIR, 0, 0, 0, NULL },
@@ -119,8 +124,9 @@ static int choice_ok(const char *choices, const char *value)
     return 0;
 }
 
-/* "unix:/abs/path", "host:port" or ":port"; fills the parsed fields. */
-static int parse_listen(struct vc_config *cfg, const char *value, const char **why)
+/* "unix:/abs/path", "host:port" or ":port" into the parsed fields. */
+static int parse_listen(enum vc_listen_kind *kind, char **where, int *at, const char *value,
+                        const char **why)
 {
     const char *colon;
     long port;
@@ -135,22 +141,22 @@ static int parse_listen(struct vc_config *cfg, const char *value, const char **w
             *why = "the unix socket path is longer than 107 bytes";
             return -1;
         }
-        cfg->listen_kind = VC_LISTEN_UNIX;
-        cfg->listen_path = strdup(path);
-        return cfg->listen_path ? 0 : -1;
+        *kind = VC_LISTEN_UNIX;
+        *where = strdup(path);
+        return *where ? 0 : -1;
     }
     colon = strrchr(value, ':');
     if (colon == NULL || parse_long(colon + 1, 10, &port) != 0 || port < 1 || port > 65535) {
         *why = "expected unix:/path or host:port (e.g. 127.0.0.1:9000)";
         return -1;
     }
-    cfg->listen_kind = VC_LISTEN_TCP;
-    cfg->listen_port = (int)port;
+    *kind = VC_LISTEN_TCP;
+    *at = (int)port;
     if (colon == value)
-        cfg->listen_path = strdup("127.0.0.1");
+        *where = strdup("127.0.0.1");
     else
-        cfg->listen_path = strndup(value, (size_t)(colon - value));
-    return cfg->listen_path ? 0 : -1;
+        *where = strndup(value, (size_t)(colon - value));
+    return *where ? 0 : -1;
 }
 
 static int default_workers(void)
@@ -194,7 +200,13 @@ static int load_one(struct vc_config *cfg, const struct setting *s, FILE *proble
             why = "expected an http:// or https:// URL";
         else if (s->type == T_CHOICE && !choice_ok(s->choices, value))
             why = s->choices;
-        else if (s->type == T_LISTEN && parse_listen(cfg, value, &why) != 0 && why == NULL)
+        else if (s->type == T_LISTEN && s->offset == OFF(api_listen)
+                 && parse_listen(&cfg->api_listen_kind, &cfg->api_listen_path,
+                                 &cfg->api_listen_port, value, &why) != 0 && why == NULL)
+            why = "out of memory";
+        else if (s->type == T_LISTEN && s->offset == OFF(listen)
+                 && parse_listen(&cfg->listen_kind, &cfg->listen_path, &cfg->listen_port, value,
+                                 &why) != 0 && why == NULL)
             why = "out of memory";
         break;
     case T_INT:
@@ -257,11 +269,19 @@ enum vc_code vc_config_load(struct vc_config *cfg, FILE *problems)
                     "(VOXCAT_HTTP_TIMEOUT_MS + VOXCAT_DB_TIMEOUT_MS)\n", cfg->lease_s);
         bad++;
     }
-    if (cfg->listen_path == NULL) {
-        cfg->listen_path = strdup("");
-        if (cfg->listen_path == NULL)
-            bad++;
+    if (cfg->api_workers > 0 && cfg->listen != NULL && cfg->api_listen != NULL
+        && strcmp(cfg->listen, cfg->api_listen) == 0) {
+        if (problems != NULL)
+            fprintf(problems, "\"VOXCAT_API_LISTEN\": the api pool needs a socket of its own "
+                    "(it is VOXCAT_LISTEN's); VOXCAT_API_WORKERS=0 runs one pool\n");
+        bad++;
     }
+    if (cfg->listen_path == NULL)
+        cfg->listen_path = strdup("");
+    if (cfg->api_listen_path == NULL)
+        cfg->api_listen_path = strdup("");
+    if (cfg->listen_path == NULL || cfg->api_listen_path == NULL)
+        bad++;
     return bad ? VC_ERR_INVALID_ARGUMENT : VC_OK;
 }
 
@@ -278,6 +298,8 @@ void vc_config_free(struct vc_config *cfg)
     }
     free(cfg->listen_path);
     cfg->listen_path = NULL;
+    free(cfg->api_listen_path);
+    cfg->api_listen_path = NULL;
 }
 
 /* The end of a keyword value that starts at v: a 'quoted' value (with

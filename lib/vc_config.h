@@ -18,6 +18,12 @@
 
 enum vc_listen_kind { VC_LISTEN_UNIX, VC_LISTEN_TCP };
 
+/* The worker pools, the php-fpm way: one master, a pool per socket.
+ * speech takes synthesis and the queue; api everything that must stay
+ * fast while synthesis is busy (search, status, track reads, audio
+ * restores). nginx routes between them. */
+enum vc_pool { VC_POOL_SPEECH, VC_POOL_API, VC_POOL_COUNT };
+
 struct vc_config {
     char *database_url;         /* "" = libpq's PG* variables */
     char *database_url_read;    /* "" = use database_url */
@@ -26,7 +32,12 @@ struct vc_config {
     char *listen_path;          /* unix socket path, or host for TCP */
     int listen_port;
     int listen_mode;            /* octal permission of a unix socket */
-    int workers;
+    int workers;                /* the speech pool */
+    char *api_listen;           /* the api pool's socket, as listen */
+    enum vc_listen_kind api_listen_kind;
+    char *api_listen_path;
+    int api_listen_port;
+    int api_workers;            /* 0: no api pool, speech serves all */
     long max_requests;          /* 0 = never recycle */
     int shutdown_timeout;       /* seconds */
     char *cache_dir;

@@ -13,8 +13,9 @@ teardown_file() { stack_down; }
     echo "$output" | jq -e '.version | test("^[0-9]+\\.[0-9]+\\.[0-9]+")'
     echo "$output" | jq -e '(.uptime_s | type) == "number" and .uptime_s >= 0 and .uptime_s < 3600'
     echo "$output" | jq -e '.db.reachable == true and (.db.latency_ms | type) == "number" and .db.latency_ms > 0'
-    echo "$output" | jq -e '.workers.configured == 2 and .workers.alive == 2'
-    echo "$output" | jq -e '.workers.list | length == 2'
+    echo "$output" | jq -e '.workers.configured == 4 and .workers.alive == 4'
+    echo "$output" | jq -e '.workers.pools.speech.configured == 2 and .workers.pools.api.configured == 2'
+    echo "$output" | jq -e '.workers.list | length == 4 and (map(.pool) | sort == ["api", "api", "speech", "speech"])'
     echo "$output" | jq -e '(.requests.total | type) == "number" and .requests.total >= 1'
     echo "$output" | jq -e 'has("engines") and has("cache") and .queue.pending == 0 and .queue.processing == 0'
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# The prefork master: respawn, graceful reload, recycling, clean shutdown.
+# The prefork master: respawn, graceful reload, recycling, clean shutdown,
+# on one pool (VOXCAT_API_WORKERS=0: the pool mechanics alone); the two
+# pools are tests/24-pools.bats.
 
 load helpers/common
 
-setup_file() { stack_up --workers 2; }
+setup_file() { stack_up --workers 2 --api-workers 0; }
 teardown_file() { stack_down; }
 
 # A daemon a test started of its own is stopped whatever the test did.
@@ -78,6 +80,7 @@ start_own() {
         . "$STACK_DIR/voxcat.env"
         VOXCAT_LISTEN=unix:$OWN/voxcat.sock
         VOXCAT_WORKERS=2
+        VOXCAT_API_WORKERS=0
         set +a
         for kv in "$@"; do export "${kv?}"; done
         exec "$VOXCAT_BIN_DIR/voxcat-fcgi" --pid-file "$OWN/pid"
@@ -125,7 +128,7 @@ fcgi_get() {
 
 @test "a second daemon on a socket in use refuses to start" {
     start_own
-    run env VOXCAT_LISTEN="unix:$OWN/voxcat.sock" "$VOXCAT_BIN_DIR/voxcat-fcgi"
+    run env VOXCAT_LISTEN="unix:$OWN/voxcat.sock" VOXCAT_API_WORKERS=0 "$VOXCAT_BIN_DIR/voxcat-fcgi"
     [ "$status" -ne 0 ]
     [[ "$output" == *"in use"* ]]
     [ -S "$OWN/voxcat.sock" ]

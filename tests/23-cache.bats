@@ -68,6 +68,7 @@ file_of() { echo "$STACK_DIR/cache/tts/audio/$(psql_q -c "SELECT cache_key FROM 
         set -a
         . "$STACK_DIR/voxcat.env"
         VOXCAT_LISTEN=127.0.0.1:$((20000 + RANDOM % 5000))
+        VOXCAT_API_WORKERS=0
         VOXCAT_CACHE_DIR=$full
         set +a
         echo "$VOXCAT_LISTEN" >"$own/listen"

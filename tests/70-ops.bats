@@ -17,7 +17,7 @@ metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent
     run promtool check metrics <"$BATS_TEST_TMPDIR/m"
     [ "$status" -eq 0 ] || { echo "$output"; false; }
     grep -q '^voxcat_http_request_duration_seconds_bucket{route="status",le="0.001"}' "$BATS_TEST_TMPDIR/m"
-    grep -q '^voxcat_workers 2$' "$BATS_TEST_TMPDIR/m"
+    grep -q '^voxcat_workers 4$' "$BATS_TEST_TMPDIR/m"    # 2 speech + 2 api
     grep -q '^voxcat_start_time_seconds [0-9]' "$BATS_TEST_TMPDIR/m"
 }
 
@@ -48,7 +48,7 @@ metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent
     total=$(metric 'voxcat_http_requests_total{route="status_live",code="200"}')
     [ "$total" -ge 4 ]
     kill -KILL "$(worker_pids | head -n 1)"
-    wait_until 10 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 2 ]"
+    wait_until 10 bash -c "[ \$(pgrep -P $(master_pid) | wc -l) -eq 4 ]"
     # The dead worker's share is folded into the pool's totals, not lost.
     [ "$(metric 'voxcat_http_requests_total{route="status_live",code="200"}')" -eq "$total" ]
     [ "$(metric voxcat_worker_crashes_total)" -ge 1 ]

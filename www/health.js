@@ -26,8 +26,8 @@ function makeCharts() {
       ['espeak', 'flite', 'gemini', 'elevenlabs'].map((e) => ({ key: e, label: e })), { unit: '/s' }),
     queue: new LineChart('queue', 'Queue depth',
       [{ key: 'pending', label: 'pending' }, { key: 'processing', label: 'processing' }]),
-    workers: new LineChart('workers', 'Workers busy',
-      [{ key: 'busy', label: 'busy' }, { key: 'alive', label: 'alive' }]),
+    workers: new LineChart('workers', 'Workers busy, per pool',
+      [{ key: 'speech', label: 'speech' }, { key: 'api', label: 'api' }, { key: 'alive', label: 'alive (all)' }]),
   });
   $('health-charts').replaceChildren(...Object.values(charts).map((c) => c.el));
 }

@@ -81,8 +81,10 @@ export function between(before, now, dt) {
       hits += inc(s);
     } else if (s.name === 'voxcat_cache_misses_total') {
       misses += inc(s);
-    } else if (s.name === 'voxcat_workers_busy' || s.name === 'voxcat_workers') {
-      gauges[s.name] = s.value;
+    } else if (s.name === 'voxcat_workers') {
+      gauges.alive = s.value;
+    } else if (s.name === 'voxcat_pool_workers_busy') {
+      gauges[s.labels.pool] = s.value;
     }
   }
   const latency = {};
@@ -98,6 +100,6 @@ export function between(before, now, dt) {
     latency,
     cacheHitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
     syntheses: Object.fromEntries(Object.entries(engines).map(([e, n]) => [e, perS(n)])),
-    workers: { busy: gauges.voxcat_workers_busy ?? null, alive: gauges.voxcat_workers ?? null },
+    workers: { speech: gauges.speech ?? null, api: gauges.api ?? null, alive: gauges.alive ?? null },
   };
 }

@@ -285,7 +285,8 @@ test('the health panel shows the pool and the database', async () => {
   assert.match(await panel.locator('[data-card="database"]').textContent(), /reachable\s*yes/);
   assert.match(await panel.locator('[data-card="engines"]').textContent(), /espeak\s*available/);
   assert.match(await panel.locator('[data-card="engines"]').textContent(), /gemini\s*unavailable: GEMINI_API_KEY/);
-  assert.match(await panel.locator('[data-card="workers"]').textContent(), /alive\s*2/);
+  assert.match(await panel.locator('[data-card="workers"]').textContent(), /alive\s*4/);
+  assert.match(await panel.locator('[data-card="workers"]').textContent(), /speech configured 2, alive 2.*api configured 2, alive 2/);
   // Refreshed every 5 s: the request counter moves without a reload.
   const total = async () => Number((await panel.locator('[data-card="requests"] dd').first().textContent()));
   const first = await total();
@@ -313,8 +314,8 @@ test('the live charts draw points after load and move when requests are made', a
   }, null, { timeout: 15000 });
   const rate = await chartValues('requests', '2xx');
   assert.ok(rate.some((v) => v > 0), `2xx rate moved: ${rate}`);
-  const busy = await chartValues('workers', 'alive');
-  assert.equal(busy.at(-1), 2);
+  const alive = await chartValues('workers', 'alive');
+  assert.equal(alive.at(-1), 4);
   assert.match(await page.locator('figure[data-chart="requests"] ul.legend').textContent(), /2xx \d/);
   // Each line is an SVG path with one point per sample.
   assert.match(await page.locator('figure[data-chart="requests"] path[data-series="2xx"]').getAttribute('d'), /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+$/);

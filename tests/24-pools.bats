@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# Two pools, the php-fpm way: the speech pool synthesises, the api pool
+# answers search, status, track reads and audio restores on a socket of
+# its own, so a synthesis flood cannot starve a readiness probe. Routing
+# is nginx's; sizes, respawn, reload and shutdown are per pool.
+
+load helpers/common
+
+setup_file() {
+    fake_up
+    stack_up --workers 2 --api-workers 2 "${FAKE_ENGINES[@]}" \
+        --env "VOXCAT_HTTP_TIMEOUT_MS=15000" --env "VOXCAT_RETRY_ATTEMPTS=1" \
+        --env "VOXCAT_REQUEST_TIMEOUT_MS=20000" --env "VOXCAT_LEASE_S=60"
+}
+
+teardown_file() {
+    stack_down
+    fake_down
+}
+
+teardown() {
+    for p in ${HOLDERS:-}; do kill "$p" 2>/dev/null || true; done
+    curl -s -X POST "$FAKE/__control/reset" >/dev/null
+}
+
+status() { api -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/status"; }
+pool_requests() { status | jq ".workers.pools.$1.requests"; }
+pool_pids() { status | jq -r ".workers.list[] | select(.pool == \"$1\") | .pid" | sort -n; }
+
+@test "each pool has its socket, its size and its workers, and /status shows both" {
+    [ -S "$STACK_DIR/run/voxcat.sock" ]
+    [ -S "$STACK_DIR/run/voxcat-api.sock" ]
+    status | jq -e '.workers.pools.speech.configured == 2 and .workers.pools.speech.alive == 2'
+    status | jq -e '.workers.pools.api.configured == 2 and .workers.pools.api.alive == 2'
+    [ "$(worker_pids | wc -l)" -eq 4 ]
+    curl -s "$VOXCAT_URL/status/metrics" | grep -qx 'voxcat_pool_workers{pool="api"} 2'
+    curl -s "$VOXCAT_URL/status/metrics" | grep -qx 'voxcat_pool_workers_configured{pool="speech"} 2'
+}
+
+@test "nginx routes reads to the api pool and synthesis to the speech pool" {
+    speech=$(pool_requests speech)
+    for _ in $(seq 1 10); do curl -s -o /dev/null "$VOXCAT_URL/search?q=x"; done
+    curl -s -o /dev/null "$VOXCAT_URL/tts/voices"
+    [ "$(pool_requests speech)" -eq "$speech" ]
+    api=$(pool_requests api)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VOXCAT_URL/tts" \
+        -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' \
+        -d '{"text":"routed to the speech pool","model":"espeak"}')
+    [ "$code" = 200 ]
+    [ "$(pool_requests speech)" -eq $((speech + 1)) ]
+    # /status is the api pool's: the two reads since (a worker counts a
+    # request when it is done, so a read does not see itself).
+    [ "$(pool_requests api)" -eq $((api + 2)) ]
+}
+
+@test "with every speech worker held by a synthesis, status, readiness and search still answer" {
+    curl -s -X POST "$FAKE/__control/script" -H 'Content-Type: application/json' \
+        -d '{"gemini":[{"step":"hang","seconds":6},{"step":"hang","seconds":6}]}' >/dev/null
+    HOLDERS=""
+    for i in 1 2; do
+        curl -s -o /dev/null --max-time 30 -X POST "$VOXCAT_URL/tts" \
+            -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' \
+            -d "{\"text\":\"held $i $RANDOM\",\"model\":\"gemini-2.5-flash-preview-tts\"}" \
+            </dev/null >/dev/null 2>&1 3>&- &
+        HOLDERS="$HOLDERS $!"
+    done
+    wait_until 10 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.pools.speech.busy == 2'"
+    # Each within 3 s while both speech workers wait on the upstream for 6.
+    [ "$(http_status "$VOXCAT_URL/status/ready" --max-time 3)" = 200 ]
+    [ "$(http_status "$VOXCAT_URL/search?q=train" --max-time 3)" = 200 ]
+    [ "$(http_status "$VOXCAT_URL/status/live" --max-time 3)" = 200 ]
+    status | jq -e '.workers.pools.speech.busy == 2 and .workers.pools.api.busy <= 1'
+    # The next tests start from an idle pool.
+    wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.pools.speech.busy == 0'"
+}
+
+@test "a killed api worker is replaced in the api pool" {
+    victim=$(pool_pids api | head -n 1)
+    speech_before=$(pool_pids speech | tr '\n' ' ')
+    kill -KILL "$victim"
+    wait_until 10 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.pools.api.alive == 2 and ([.workers.list[].pid] | index($victim) | not)'"
+    [ "$(pool_pids speech | tr '\n' ' ')" = "$speech_before" ]
+}
+
+@test "SIGHUP replaces the workers of both pools; VOXCAT_API_WORKERS grows the api pool alone" {
+    old=$(worker_pids | tr '\n' ' ')
+    sed -i 's/^VOXCAT_API_WORKERS=.*/VOXCAT_API_WORKERS=3/' "$STACK_DIR/voxcat.env"
+    kill -HUP "$(master_pid)"
+    wait_until 20 grep -q "reload done: 2 speech and 3 api workers" "$STACK_DIR/log/voxcat.log"
+    wait_until 10 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.pools.api.alive == 3 and .workers.pools.speech.alive == 2 and .workers.alive == 5'"
+    new=$(worker_pids | tr '\n' ' ')
+    for p in $old; do [[ " $new " != *" $p "* ]] || { echo "worker $p was not replaced"; return 1; }; done
+    sed -i 's/^VOXCAT_API_WORKERS=.*/VOXCAT_API_WORKERS=2/' "$STACK_DIR/voxcat.env"
+    kill -HUP "$(master_pid)"
+    wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.pools.api.alive == 2 and .workers.alive == 4'"
+}
+
+@test "the api pool cannot share the speech pool's socket: exit 78, named" {
+    run env VOXCAT_LISTEN="unix:$BATS_TEST_TMPDIR/same.sock" VOXCAT_API_LISTEN="unix:$BATS_TEST_TMPDIR/same.sock" \
+        "$VOXCAT_BIN_DIR/voxcat-fcgi"
+    [ "$status" -eq 78 ]
+    [[ "$output" == *'"VOXCAT_API_LISTEN"'* ]]
+}
+
+@test "SIGTERM removes both sockets" {
+    own=$BATS_TEST_TMPDIR/own
+    mkdir -p "$own"
+    (
+        set -a
+        . "$STACK_DIR/voxcat.env"
+        VOXCAT_LISTEN=unix:$own/s.sock
+        VOXCAT_API_LISTEN=unix:$own/a.sock
+        VOXCAT_WORKERS=1
+        VOXCAT_API_WORKERS=1
+        set +a
+        exec "$VOXCAT_BIN_DIR/voxcat-fcgi"
+    ) </dev/null >"$own/log" 2>&1 3>&- &
+    pid=$!
+    HOLDERS=$pid
+    wait_until 10 test -S "$own/a.sock"
+    wait_until 10 bash -c "[ \$(pgrep -P $pid | wc -l) -eq 2 ]"
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 0 ]
+    [ ! -e "$own/s.sock" ] && [ ! -e "$own/a.sock" ]
+}
