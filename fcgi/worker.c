@@ -61,9 +61,17 @@ static void count_extras(struct vc_worker *w, const struct vc_request *req)
         __atomic_fetch_add(&c->cache_hits, 1, __ATOMIC_RELAXED);
     else if (req->cache == VC_REQ_CACHE_MISS)
         __atomic_fetch_add(&c->cache_misses, 1, __ATOMIC_RELAXED);
-    if (req->engine >= 0 && req->engine < VC_SB_ENGINES && req->synthesized)
-        __atomic_fetch_add(&c->syntheses[req->engine], 1, __ATOMIC_RELAXED);
+}
+
+/* Copy the process's own totals into the slot: after a request, and after
+ * the work done outside one (deferred work, the queue), which synthesises
+ * too. */
+static void sync_totals(struct vc_worker *w)
+{
+    struct vc_sb_counters *c = &w->sb->slots[w->slot].c;
+
     for (int k = 0; k < VC_SB_ENGINES; k++) {
+        __atomic_store_n(&c->syntheses[k], vc_tts_syntheses((enum vc_engine_id)k), __ATOMIC_RELAXED);
         struct vc_http_stats st;
         vc_http_stats_get(vc_engine_at(k)->name, &st);
         __atomic_store_n(&c->upstream_calls[k], st.calls, __ATOMIC_RELAXED);
@@ -101,6 +109,7 @@ static void work_queue(struct vc_worker *w)
     vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_BUSY);
     if (vc_tts_work_queue(w->cfg, w->db, &ran, &err) != VC_OK && !ran)
         quiet_until = time(NULL) + QUEUE_BACKOFF_S;
+    sync_totals(w);
     vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_IDLE);
 }
 
@@ -131,6 +140,7 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *ho
     access_log(&req, us / 1000.0);
     vc_scoreboard_count(w->sb, w->slot, req.route_index, req.status, (uint64_t)us);
     count_extras(w, &req);
+    sync_totals(w);
     hook->fn = req.after;
     hook->ctx = req.after_ctx;
     vc_request_free(&req);
@@ -240,8 +250,10 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
             serve(&w, &fcgx, &hook);
             FCGX_Finish_r(&fcgx);
             /* The client has its answer: now the deferred work. */
-            if (hook.fn != NULL)
+            if (hook.fn != NULL) {
                 hook.fn(&w, hook.ctx);
+                sync_totals(&w);
+            }
         }
         work_queue(&w);
         vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);

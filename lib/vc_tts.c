@@ -18,6 +18,22 @@
 
 /* Synthesise text (in's voice, speakers and speed) to PCM at
  * VC_PCM_RATE into pcm (initialised here; the caller frees it). */
+/* Syntheses this process ran, by engine: whatever asked for them (a
+ * request, its deferred work, the queue), for the pool's metrics. */
+static uint64_t syntheses[VC_ENGINE_COUNT];
+
+static void synthesized(struct vc_tts_result *res, const struct vc_tts_input *in)
+{
+    res->synthesized = 1;
+    if ((int)in->choice.engine->id >= 0 && in->choice.engine->id < VC_ENGINE_COUNT)
+        syntheses[in->choice.engine->id]++;
+}
+
+uint64_t vc_tts_syntheses(enum vc_engine_id id)
+{
+    return (int)id >= 0 && id < VC_ENGINE_COUNT ? syntheses[id] : 0;
+}
+
 static enum vc_code render_pcm(const struct vc_config *cfg, const struct vc_tts_input *in,
                                const char *text, struct vc_pcm *pcm, struct vc_error *err)
 {
@@ -93,7 +109,7 @@ static enum vc_code speak_degraded(const struct vc_config *cfg, const struct vc_
     }
     rc = vc_tts_render(cfg, in, &wav, &len, NULL, err);
     if (rc == VC_OK) {
-        res->synthesized = 1;
+        synthesized(res, in);
         rc = vc_cache_put(cfg, res->key, in->format, wav, len, err);
     }
     free(wav);
@@ -204,7 +220,7 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
             vc_auth_refund(db, token, engine, chars);
         goto out;
     }
-    res->synthesized = 1;
+    synthesized(res, in);
     t0 = vc_time_mono_s();
     rc = vc_store_put(db, in, res->key, wav, len, duration, who, res->track_id, err);
     /* The audio is good even if it could not be recorded: keep the file so
@@ -541,7 +557,7 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
     res->synth_ms = (vc_time_mono_s() - t0) * 1000;
     vc_encoder_free(enc);
     if (rc == VC_OK) {
-        res->synthesized = 1;
+        synthesized(res, in);
         t0 = vc_time_mono_s();
         keep_streamed(cfg, db, in, who, &t, &all, res);
         res->store_ms = (vc_time_mono_s() - t0) * 1000;

@@ -17,11 +17,17 @@
 #include "vc_audit.h"
 #include "vc_config.h"
 #include "vc_db.h"
+#include <stdint.h>
+
 #include "vc_encode.h"
+#include "vc_engine.h"
 #include "vc_error.h"
 #include "vc_hash.h"
 #include "vc_track.h"
 #include "vc_tts_input.h"
+
+/* Syntheses this process has run with engine id, from every path. */
+uint64_t vc_tts_syntheses(enum vc_engine_id id);
 
 struct vc_tts_result {
     char key[VC_SHA256_HEX];

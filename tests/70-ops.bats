@@ -43,6 +43,19 @@ metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent
     [ "$(metric 'voxcat_syntheses_total{engine="espeak"}')" -eq $((syn + 1)) ]
 }
 
+@test "an async synthesis, done after the answer, moves the synthesis counter too" {
+    syn=$(metric 'voxcat_syntheses_total{engine="espeak"}')
+    id=$(curl -s -H "Authorization: Bearer $VOXCAT_TOKEN" -X POST "$VOXCAT_URL/tts" -H 'Content-Type: application/json' \
+        -d "{\"text\":\"async metrics $RANDOM $RANDOM\",\"async\":true}" | jq -r .id)
+    wait_until 20 bash -c "curl -s $VOXCAT_URL/status/$id | jq -e '.status == \"COMPLETED\"'"
+    # The worker copies its totals in after the deferred work: soon after.
+    for _ in $(seq 1 50); do
+        [ "$(metric 'voxcat_syntheses_total{engine="espeak"}')" -eq $((syn + 1)) ] && break
+        sleep 0.1
+    done
+    [ "$(metric 'voxcat_syntheses_total{engine="espeak"}')" -eq $((syn + 1)) ]
+}
+
 @test "counters survive a worker's death" {
     for _ in 1 2 3 4; do curl -s -o /dev/null "$VOXCAT_URL/status/live"; done
     total=$(metric 'voxcat_http_requests_total{route="status_live",code="200"}')
