@@ -229,7 +229,7 @@ static int cmd_cache(struct vc_config *cfg, int argc, char **argv)
         return EX_USAGE;
     }
     vc_error_clear(&err);
-    if (vc_cache_prune(cfg, (unsigned long long)max, &st, &err) != VC_OK) {
+    if (vc_cache_prune(cfg, (unsigned long long)max, 0, &st, &err) != VC_OK) {
         fprintf(stderr, "voxcat cache prune: %s\n", err.message);
         return 1;
     }

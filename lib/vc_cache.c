@@ -81,7 +81,10 @@ static int make_dirs(const struct vc_config *cfg)
 static unsigned long write_errors;
 
 /* Keep the cache under VOXCAT_CACHE_MAX_BYTES: after a write, at most
- * every ten seconds a process (a scan costs milliseconds at 100k files). */
+ * every ten seconds a process (a scan costs milliseconds at 100k files).
+ * Files used in the last half minute are spared: one just written is
+ * about to be sent by nginx (a file larger than the bound, evicted at
+ * once, was a 404 on the request that made it). */
 static void prune_now_and_then(const struct vc_config *cfg)
 {
     static time_t last;
@@ -91,7 +94,7 @@ static void prune_now_and_then(const struct vc_config *cfg)
     if (cfg->cache_max_bytes <= 0 || now - last < 10)
         return;
     last = now;
-    if (vc_cache_prune(cfg, (unsigned long long)cfg->cache_max_bytes, &st, NULL) != VC_OK)
+    if (vc_cache_prune(cfg, (unsigned long long)cfg->cache_max_bytes, now - 30, &st, NULL) != VC_OK)
         vc_log(VC_LOG_WARN, "cache prune failed");
 }
 
@@ -251,7 +254,7 @@ static int by_use(const void *a, const void *b)
 }
 
 enum vc_code vc_cache_prune(const struct vc_config *cfg, unsigned long long max_bytes,
-                            struct vc_cache_stats *st, struct vc_error *err)
+                            time_t spare_since, struct vc_cache_stats *st, struct vc_error *err)
 {
     char dir[VC_CACHE_PATH_MAX], path[VC_CACHE_PATH_MAX + 96];
     struct entry *list = NULL;
@@ -295,6 +298,8 @@ enum vc_code vc_cache_prune(const struct vc_config *cfg, unsigned long long max_
      * file is rebuilt on its next request. */
     qsort(list, n, sizeof(*list), by_use);
     for (size_t i = 0; i < n && st->bytes > max_bytes; i++) {
+        if (spare_since > 0 && list[i].used >= spare_since)
+            break;          /* sorted: the rest are newer still */
         snprintf(path, sizeof(path), "%s/%s", dir, list[i].name);
         if (unlink(path) != 0 && errno != ENOENT)
             continue;

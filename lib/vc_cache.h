@@ -13,6 +13,7 @@
 #define VC_CACHE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "vc_config.h"
 #include "vc_error.h"
@@ -40,9 +41,11 @@ struct vc_cache_stats {
 };
 
 /* Remove least recently used files (the later of last read and writing)
- * until the cache holds at most max_bytes; st says what is left and what
- * went. Nothing is lost: PostgreSQL keeps every blob. */
+ * until the cache holds at most max_bytes, sparing any used at or after
+ * spare_since (0: none); st says what is left and what went. Nothing is
+ * lost: PostgreSQL keeps every blob. */
 enum vc_code vc_cache_prune(const struct vc_config *cfg, unsigned long long max_bytes,
+                            time_t spare_since,
                             struct vc_cache_stats *st, struct vc_error *err) VC_MUST_CHECK;
 
 /* Mark key's file as used now (a hit through a worker), for the LRU. */

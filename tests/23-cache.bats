@@ -54,6 +54,42 @@ file_of() { echo "$STACK_DIR/cache/tts/audio/$(psql_q -c "SELECT cache_key FROM 
     [ $(( $(date +%s) - $(stat -c %X "$f") )) -lt 60 ]
 }
 
+cache_bytes() { find "$STACK_DIR/cache/tts" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+
+@test "VOXCAT_CACHE_MAX_BYTES: workers prune on their own, at most every ten seconds each" {
+    # Start from an empty cache and a pool that reads the bound.
+    VOXCAT_CACHE_DIR="$STACK_DIR/cache" "$VOXCAT" cache prune --max-bytes 1 >/dev/null
+    echo "VOXCAT_CACHE_MAX_BYTES=200000" >>"$STACK_DIR/voxcat.env"
+    gen=$(api -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/status" | jq '.workers.list | map(.generation) | max')
+    kill -HUP "$(master_pid)"
+    wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.alive == .workers.configured and (.workers.list | map(.generation) | min) > $gen'"
+    # The first write of a new worker prunes at once: an answer larger than
+    # the whole bound is still sent (it used to be evicted before nginx
+    # could send it: a 404).
+    long="A single answer larger than the whole bound of the cache, spoken slowly and at length, sentence after sentence, so that its audio alone weighs more than two hundred thousand bytes on the disk."
+    [ "$(tts "{\"text\":\"$long\"}")" = 200 ]
+    [ "$(stat -c %s "$BATS_TEST_TMPDIR/out")" -gt 200000 ]
+    for i in 1 2 3 4 5 6; do
+        code=$(tts "{\"text\":\"Bounded cache number $i.\"}")
+        [ "$code" = 200 ] || { echo "$code: $(head -c 300 "$BATS_TEST_TMPDIR/out")"; return 1; }
+    done
+    # Within ten seconds of a worker's first prune (and with files just
+    # written spared) the cache may run over.
+    over=$(cache_bytes)
+    [ "$over" -gt 200000 ] || { echo "six files took only $over bytes: make them longer"; return 1; }
+    # A prune spares what was used in the last half minute (nginx may be
+    # about to send it): age the six, then write once the gate is open.
+    find "$STACK_DIR/cache/tts" -type f -exec touch -d '2 minutes ago' {} +
+    sleep 11
+    [ "$(tts '{"text":"Bounded cache, after the wait."}')" = 200 ]
+    [ "$(cache_bytes)" -le 200000 ] || { echo "still $(cache_bytes) bytes"; return 1; }
+    [ -f "$(file_of 'Bounded cache, after the wait.')" ]
+    # Back to no bound for the next tests.
+    sed -i '/^VOXCAT_CACHE_MAX_BYTES=/d' "$STACK_DIR/voxcat.env"
+    kill -HUP "$(master_pid)"
+    wait_until 20 grep -q "reload done" "$STACK_DIR/log/voxcat.log"
+}
+
 @test "a full disk: audio is served from PostgreSQL by the worker, and /status says the cache is degraded" {
     full=$BATS_FILE_TMPDIR/full
     mkdir -p "$full"
