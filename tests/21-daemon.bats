@@ -155,28 +155,8 @@ fcgi_get() {
     start_own VOXCAT_WORKERS=1
     long=$(for i in $(seq 1 100); do printf 'This sentence makes the synthesis take a while. '; done)
     body=$(jq -cn --arg t "$long" '{text: $t}')
-    python3 - "$OWN/voxcat.sock" "$body" >"$BATS_TEST_TMPDIR/slow" 3>&- <<'PY' &
-import os, socket, struct, sys
-def rec(kind, content):
-    return struct.pack("!BBHHBx", 1, kind, 1, len(content), 0) + content
-def pair(n, v):
-    n, v = n.encode(), v.encode()
-    ln = lambda x: bytes([x]) if x < 128 else struct.pack("!I", x | 0x80000000)
-    return ln(len(n)) + ln(len(v)) + n + v
-body = sys.argv[2].encode()
-params = b"".join(pair(k, v) for k, v in {
-    "REQUEST_METHOD": "POST", "SCRIPT_NAME": "/tts", "PATH_INFO": "",
-    "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-    "HTTP_AUTHORIZATION": "Bearer " + os.environ["VOXCAT_TOKEN"]}.items())
-s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sys.argv[1])
-s.sendall(rec(1, struct.pack("!HB5x", 1, 0)) + rec(4, params) + rec(4, b"") + rec(5, body) + rec(5, b""))
-out = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    out += c
-print(out[8:80].decode("latin-1").split("\r\n")[0])
-PY
+    python3 "$VOXCAT_SRC_DIR/tests/helpers/fcgi_get.py" "$OWN/voxcat.sock" /tts POST "$body" \
+        -o /dev/null >"$BATS_TEST_TMPDIR/slow" 3>&- &
     client=$!
     # Wait until the worker is busy with it, then ask the master to stop.
     wait_until 10 bash -c "grep -q . /proc/$(pgrep -P "$OWN_PID")/status && [ \$(ps -o stat= -p $(pgrep -P "$OWN_PID") | cut -c1) = R ]" || true

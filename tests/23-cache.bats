@@ -112,52 +112,16 @@ cache_bytes() { find "$STACK_DIR/cache/tts" -type f -printf '%s\n' | awk '{s += 
     ) </dev/null >"$own/log" 2>&1 3>&- &
     wait_until 10 test -s "$own/pid"
     listen=$(cat "$own/listen")
-    body=$(python3 -c 'import json,sys; print(json.dumps({"text": "A full disk still speaks"}))')
-    out=$(VOXCAT_TOKEN=$VOXCAT_TOKEN python3 - "$listen" "$body" <<'PY'
-import os, socket, struct, sys
-host, port = sys.argv[1].rsplit(":", 1)
-body = sys.argv[2].encode()
-def rec(kind, content):
-    return struct.pack("!BBHHBx", 1, kind, 1, len(content), 0) + content
-def pair(n, v):
-    n, v = n.encode(), v.encode()
-    ln = lambda x: bytes([x]) if x < 128 else struct.pack("!I", x | 0x80000000)
-    return ln(len(n)) + ln(len(v)) + n + v
-def ask(method, path, body=b"", ctype=""):
-    params = {"REQUEST_METHOD": method, "SCRIPT_NAME": path, "PATH_INFO": "",
-              "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": ctype,
-              "HTTP_AUTHORIZATION": "Bearer " + os.environ["VOXCAT_TOKEN"]}
-    s = socket.create_connection((host, int(port)), timeout=30)
-    p = b"".join(pair(k, v) for k, v in params.items())
-    s.sendall(rec(1, struct.pack("!HB5x", 1, 0)) + rec(4, p) + rec(4, b"") +
-              (rec(5, body) if body else b"") + rec(5, b""))
-    out = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        out += c
-    data, i = b"", 0
-    while i + 8 <= len(out):
-        _, kind, _, clen, plen = struct.unpack("!BBHHB", out[i:i + 7])
-        if kind == 6:
-            data += out[i + 8:i + 8 + clen]
-        i += 8 + clen + plen
-    return data
-speech = ask("POST", "/tts", body, "application/json")
-head, _, audio = speech.partition(b"\r\n\r\n")
-print(head.decode("latin-1").replace("\r\n", "|"))
-print(len(audio), audio[:4].decode("latin-1"))
-status = ask("GET", "/status")
-print(status.partition(b"\r\n\r\n")[2].decode())
-PY
-)
+    fcgi=("$VOXCAT_SRC_DIR/tests/helpers/fcgi_get.py" "$(cat "$own/listen")")
+    run python3 "${fcgi[@]}" /tts POST '{"text":"A full disk still speaks"}' -o "$BATS_TEST_TMPDIR/audio"
+    python3 "${fcgi[@]}" /status -o "$BATS_TEST_TMPDIR/status.json" >/dev/null
     kill -TERM "$(cat "$own/pid")"
-    echo "$out" | head -2
-    echo "$out" | sed -n 1p | grep -q 'Status: 200'
-    echo "$out" | sed -n 1p | grep -qi 'X-Voxcat-Cache: unavailable'
-    echo "$out" | sed -n 1p | grep -qi 'Content-Type: audio/wav'
-    [[ "$(echo "$out" | sed -n 2p)" =~ ^[0-9]+\ RIFF$ ]]
-    echo "$out" | sed -n 3p | jq -e '.cache.status == "degraded" and .cache.write_errors >= 1'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    grep -q 'Status: 200' <<<"$output"
+    grep -qi 'X-Voxcat-Cache: unavailable' <<<"$output"
+    grep -qi 'Content-Type: audio/wav' <<<"$output"
+    [ "$(head -c 4 "$BATS_TEST_TMPDIR/audio")" = RIFF ]
+    jq -e '.cache.status == "degraded" and .cache.write_errors >= 1' "$BATS_TEST_TMPDIR/status.json"
     [ "$(psql_q -c "SELECT count(*) FROM audio_blobs b JOIN audio_tracks t USING (cache_key) WHERE t.text = 'A full disk still speaks'")" = 1 ]
 }

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""fcgi_get.py SOCKET PATH [METHOD] - one FastCGI request (GET unless
-METHOD says otherwise) straight to a unix socket.
+"""fcgi_get.py ADDRESS PATH [METHOD [BODY [CONTENT_TYPE]]] [-o FILE] - one
+FastCGI request straight to a voxcat-fcgi socket, without nginx.
 
-For tests that talk to a voxcat-fcgi without nginx in front. Prints the
-response (headers and body) as the application wrote it."""
+ADDRESS is a unix socket path or host:port. GET unless METHOD says
+otherwise; BODY (with CONTENT_TYPE, application/json by default) goes on
+stdin; $VOXCAT_TOKEN, when set, is sent as the bearer token. Prints the
+response as the application wrote it (headers and body); with -o FILE the
+headers go to stdout and the body to FILE."""
+import os
 import socket
 import struct
 import sys
@@ -22,24 +26,33 @@ def pair(name, value):
     return length(len(n)) + length(len(v)) + n + v
 
 
-def main():
-    sock_path, path = sys.argv[1], sys.argv[2]
-    method = sys.argv[3] if len(sys.argv) > 3 else "GET"
+def connect(address):
+    if address.startswith("/"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(address)
+        return s
+    host, port = address.rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=60)
+
+
+def request(address, path, method="GET", body=b"", ctype="application/json"):
     uri, _, query = path.partition("?")
-    params = b"".join(pair(k, v) for k, v in {
-        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": uri,
-        "QUERY_STRING": query, "REQUEST_URI": path, "REQUEST_ID": "test",
-    }.items())
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(20)
-    s.connect(sock_path)
+    env = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": uri,
+           "QUERY_STRING": query, "REQUEST_URI": path, "REQUEST_ID": "test",
+           "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": ctype if body else ""}
+    if os.environ.get("VOXCAT_TOKEN"):
+        env["HTTP_AUTHORIZATION"] = "Bearer " + os.environ["VOXCAT_TOKEN"]
+    params = b"".join(pair(k, v) for k, v in env.items())
+    stdin = b"".join(record(STDIN, body[i:i + 65535]) for i in range(0, len(body), 65535))
+    s = connect(address)
     s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params)
-              + record(PARAMS, b"") + record(STDIN, b""))
+              + record(PARAMS, b"") + stdin + record(STDIN, b""))
     out, buf = b"", b""
     while True:
         chunk = s.recv(65536)
         if not chunk:
-            break
+            return out, False
         buf += chunk
         while len(buf) >= 8:
             _, kind, _, clen, plen = struct.unpack("!BBHHB", buf[:7])
@@ -49,10 +62,29 @@ def main():
                 out += buf[8:8 + clen]
             buf = buf[8 + clen + plen:]
             if kind == END:
-                sys.stdout.write(out.decode("utf-8", "replace"))
-                return 0
-    sys.stdout.write(out.decode("utf-8", "replace"))
-    return 1
+                return out, True
+
+
+def main():
+    args = sys.argv[1:]
+    body_file = None
+    if "-o" in args:
+        i = args.index("-o")
+        body_file = args[i + 1]
+        del args[i:i + 2]
+    address, path = args[0], args[1]
+    method = args[2] if len(args) > 2 else "GET"
+    body = args[3].encode() if len(args) > 3 else b""
+    ctype = args[4] if len(args) > 4 else "application/json"
+    out, complete = request(address, path, method, body, ctype)
+    if body_file is not None:
+        head, _, out = out.partition(b"\r\n\r\n")
+        sys.stdout.write(head.decode("latin-1") + "\n")
+        with open(body_file, "wb") as f:
+            f.write(out)
+    else:
+        sys.stdout.buffer.write(out)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":
