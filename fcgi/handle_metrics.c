@@ -103,17 +103,13 @@ static void per_engine(FILE *f, const char *name, const char *text, const uint64
 
 static void workers(FILE *f, const struct vc_scoreboard *sb)
 {
-    int alive = 0, busy = 0, pool_alive[VC_POOL_COUNT] = { 0 }, pool_busy[VC_POOL_COUNT] = { 0 };
+    struct vc_pool_census pools[VC_POOL_COUNT];
+    int alive = 0, busy = 0;
 
-    for (int i = 0; i < VC_SB_SLOTS; i++) {
-        int st = vc_scoreboard_state(sb, i);
-        int p = sb->slots[i].pool == VC_POOL_API ? VC_POOL_API : VC_POOL_SPEECH;
-        if (sb->slots[i].pid <= 0)
-            continue;
-        alive++;
-        busy += st == VC_SLOT_BUSY;
-        pool_alive[p]++;
-        pool_busy[p] += st == VC_SLOT_BUSY;
+    vc_scoreboard_census(sb, pools);
+    for (int p = 0; p < VC_POOL_COUNT; p++) {
+        alive += pools[p].alive;
+        busy += pools[p].busy;
     }
     help(f, "voxcat_workers", "gauge", "Live worker processes.");
     fprintf(f, "voxcat_workers %d\n", alive);
@@ -123,10 +119,10 @@ static void workers(FILE *f, const struct vc_scoreboard *sb)
     fprintf(f, "voxcat_workers_configured %d\n", sb->h.target_workers);
     help(f, "voxcat_pool_workers", "gauge", "Live workers of each pool.");
     for (int p = 0; p < VC_POOL_COUNT; p++)
-        fprintf(f, "voxcat_pool_workers{pool=\"%s\"} %d\n", vc_pool_name(p), pool_alive[p]);
+        fprintf(f, "voxcat_pool_workers{pool=\"%s\"} %d\n", vc_pool_name(p), pools[p].alive);
     help(f, "voxcat_pool_workers_busy", "gauge", "Workers of each pool serving a request now.");
     for (int p = 0; p < VC_POOL_COUNT; p++)
-        fprintf(f, "voxcat_pool_workers_busy{pool=\"%s\"} %d\n", vc_pool_name(p), pool_busy[p]);
+        fprintf(f, "voxcat_pool_workers_busy{pool=\"%s\"} %d\n", vc_pool_name(p), pools[p].busy);
     help(f, "voxcat_pool_workers_configured", "gauge", "Each pool's size.");
     for (int p = 0; p < VC_POOL_COUNT; p++)
         fprintf(f, "voxcat_pool_workers_configured{pool=\"%s\"} %d\n", vc_pool_name(p),

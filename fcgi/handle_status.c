@@ -23,39 +23,31 @@
 /* The pool as a whole, each pool on its own ("pools"), and each worker. */
 static json_t *workers_json(const struct vc_scoreboard *sb)
 {
+    struct vc_pool_census c[VC_POOL_COUNT];
     json_t *list = json_array();
-    int alive = 0, busy = 0, idle = 0;
-    int p_alive[VC_POOL_COUNT] = { 0 }, p_busy[VC_POOL_COUNT] = { 0 }, p_idle[VC_POOL_COUNT] = { 0 };
-    uint64_t p_requests[VC_POOL_COUNT] = { 0 };
     json_t *pools = json_object();
 
+    vc_scoreboard_census(sb, c);
     for (int i = 0; i < VC_SB_SLOTS; i++) {
         const struct vc_sb_slot *s = &sb->slots[i];
-        int st = vc_scoreboard_state(sb, i);
-        int p = s->pool == VC_POOL_API ? VC_POOL_API : VC_POOL_SPEECH;
-        uint64_t served = __atomic_load_n(&s->c.requests, __ATOMIC_RELAXED);
         if (s->pid <= 0)
             continue;
-        alive++;
-        busy += st == VC_SLOT_BUSY;
-        idle += st == VC_SLOT_IDLE;
-        p_alive[p]++;
-        p_busy[p] += st == VC_SLOT_BUSY;
-        p_idle[p] += st == VC_SLOT_IDLE;
-        p_requests[p] += served;
         json_array_append_new(list, json_pack("{s:i, s:s, s:s, s:I, s:i, s:I}",
-            "pid", (int)s->pid, "pool", vc_pool_name(p), "state", vc_slot_state_name(st),
-            "requests", (json_int_t)served, "generation", (int)s->generation,
-            "started_at", (json_int_t)s->started_at));
+            "pid", (int)s->pid, "pool", vc_pool_name(s->pool),
+            "state", vc_slot_state_name(vc_scoreboard_state(sb, i)),
+            "requests", (json_int_t)__atomic_load_n(&s->c.requests, __ATOMIC_RELAXED),
+            "generation", (int)s->generation, "started_at", (json_int_t)s->started_at));
     }
     for (int p = 0; p < VC_POOL_COUNT; p++)
         json_object_set_new(pools, vc_pool_name(p), json_pack("{s:i, s:i, s:i, s:i, s:I}",
-            "configured", sb->h.target_pool[p], "alive", p_alive[p], "busy", p_busy[p],
-            "idle", p_idle[p], "requests", (json_int_t)p_requests[p]));
+            "configured", sb->h.target_pool[p], "alive", c[p].alive, "busy", c[p].busy,
+            "idle", c[p].idle, "requests", (json_int_t)c[p].requests));
     return json_pack("{s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:o, s:o}",
-                     "configured", sb->h.target_workers, "alive", alive, "busy", busy,
-                     "idle", idle, "spawned", (json_int_t)sb->h.spawned,
-                     "crashes", (json_int_t)sb->h.crashes,
+                     "configured", sb->h.target_workers,
+                     "alive", c[VC_POOL_SPEECH].alive + c[VC_POOL_API].alive,
+                     "busy", c[VC_POOL_SPEECH].busy + c[VC_POOL_API].busy,
+                     "idle", c[VC_POOL_SPEECH].idle + c[VC_POOL_API].idle,
+                     "spawned", (json_int_t)sb->h.spawned, "crashes", (json_int_t)sb->h.crashes,
                      "recycled", (json_int_t)sb->h.recycled, "pools", pools, "list", list);
 }
 

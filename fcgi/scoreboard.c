@@ -131,6 +131,22 @@ const char *vc_slot_state_name(int state)
     return "unknown";
 }
 
+void vc_scoreboard_census(const struct vc_scoreboard *sb, struct vc_pool_census *out)
+{
+    memset(out, 0, VC_POOL_COUNT * sizeof(*out));
+    for (int i = 0; i < VC_SB_SLOTS; i++) {
+        const struct vc_sb_slot *s = &sb->slots[i];
+        int st = vc_scoreboard_state(sb, i);
+        struct vc_pool_census *c = &out[s->pool == VC_POOL_API ? VC_POOL_API : VC_POOL_SPEECH];
+        if (LOAD(&s->pid) <= 0)
+            continue;
+        c->alive++;
+        c->busy += st == VC_SLOT_BUSY;
+        c->idle += st == VC_SLOT_IDLE;
+        c->requests += LOAD(&s->c.requests);
+    }
+}
+
 const char *vc_pool_name(int pool)
 {
     return pool == VC_POOL_API ? "api" : "speech";

@@ -103,6 +103,15 @@ void vc_scoreboard_count(struct vc_scoreboard *sb, int i, int route, int status,
 /* Read a slot's state atomically. */
 int vc_scoreboard_state(const struct vc_scoreboard *sb, int i);
 
+/* Live workers of one pool, by state, and what they have served. */
+struct vc_pool_census {
+    int alive, busy, idle;
+    uint64_t requests;
+};
+
+/* The census of each pool, from every live slot (out[VC_POOL_COUNT]). */
+void vc_scoreboard_census(const struct vc_scoreboard *sb, struct vc_pool_census *out);
+
 /* Totals over the header and every live slot. */
 void vc_scoreboard_totals(const struct vc_scoreboard *sb, struct vc_sb_counters *out);
 
