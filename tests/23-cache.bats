@@ -60,9 +60,7 @@ cache_bytes() { find "$STACK_DIR/cache/tts" -type f -printf '%s\n' | awk '{s += 
     # Start from an empty cache and a pool that reads the bound.
     VOXCAT_CACHE_DIR="$STACK_DIR/cache" "$VOXCAT" cache prune --max-bytes 1 >/dev/null
     echo "VOXCAT_CACHE_MAX_BYTES=200000" >>"$STACK_DIR/voxcat.env"
-    gen=$(api -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/status" | jq '.workers.list | map(.generation) | max')
-    kill -HUP "$(master_pid)"
-    wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.alive == .workers.configured and (.workers.list | map(.generation) | min) > $gen'"
+    reload_pool
     # The first write of a new worker prunes at once: an answer larger than
     # the whole bound is still sent (it used to be evicted before nginx
     # could send it: a 404).

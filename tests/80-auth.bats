@@ -48,9 +48,7 @@ reconfigure() {
         echo "$kv" >>"$STACK_DIR/voxcat.env.new"
         mv "$STACK_DIR/voxcat.env.new" "$STACK_DIR/voxcat.env"
     done
-    gen=$(curl -s "$VOXCAT_URL/status/live" >/dev/null; curl -s -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/status" | jq '.workers.list | map(.generation) | max')
-    kill -HUP "$(master_pid)"
-    wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.alive == .workers.configured and (.workers.list | map(.generation) | min) > $gen'"
+    reload_pool
 }
 
 @test "writes: every write route without a token is a 401 JSON with WWW-Authenticate" {

@@ -51,6 +51,16 @@ fake_down() {
 master_pid() { cat "$STACK_DIR/run/voxcat-fcgi.pid"; }
 worker_pids() { pgrep -P "$(master_pid)" | sort -n; }
 
+# SIGHUP the master and wait until the pool is whole again and every
+# worker is of a newer generation than before.
+reload_pool() {
+    local gen
+    gen=$(curl -s "$VOXCAT_URL/status/live" >/dev/null
+          curl -s -H "Authorization: Bearer $VOXCAT_TOKEN" "$VOXCAT_URL/status" | jq '.workers.list | map(.generation) | max')
+    kill -HUP "$(master_pid)"
+    wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.alive == .workers.configured and (.workers.list | map(.generation) | min) > $gen'"
+}
+
 # curl the stack: prints the body, sets $status_code via -w into a file.
 api() { curl -sS --max-time 30 "$@"; }
 
