@@ -173,6 +173,9 @@ enum vc_code vc_handle_status_metrics(struct vc_request *req, struct vc_error *e
     fprintf(f, "voxcat_db_connects_total %llu\n", (unsigned long long)t->db_connects);
     help(f, "voxcat_cache_write_errors_total", "counter", "Disk cache writes that failed (full disk, read-only).");
     fprintf(f, "voxcat_cache_write_errors_total %llu\n", (unsigned long long)t->cache_write_errors);
+    help(f, "voxcat_fcgi_connections_total", "counter",
+         "FastCGI connections accepted from nginx (flat while nginx keeps them alive).");
+    fprintf(f, "voxcat_fcgi_connections_total %llu\n", (unsigned long long)t->connections);
     workers(f, sb);
     help(f, "voxcat_start_time_seconds", "gauge", "When the master started, in Unix time.");
     fprintf(f, "voxcat_start_time_seconds %lld\n", (long long)sb->h.start_time);

@@ -54,6 +54,7 @@ struct vc_sb_counters {
     uint64_t upstream_timeouts[VC_SB_ENGINES];
     uint64_t db_connects;
     uint64_t cache_write_errors;
+    uint64_t connections;   /* FastCGI connections accepted */
 };
 
 struct vc_sb_slot {

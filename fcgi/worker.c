@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "reply.h"
 #include "router.h"
 #include "vc_auth.h"
@@ -174,10 +174,10 @@ static void install_worker_signals(sigset_t *waitmask)
 }
 
 /* Per-process state, made after fork: the database handles, libfcgi's
- * request on the shared socket, and the engines (espeak-ng keeps global
+ * connections (the shared socket and a kept one), and the engines (espeak-ng keeps global
  * state: one engine per process). A worker that cannot have them exits
  * VC_EXIT_CONFIG and is not respawned. */
-static void worker_init(struct vc_worker *w, FCGX_Request *fcgx, int listen_fd)
+static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_fd)
 {
     const struct vc_config *cfg = w->cfg;
     struct vc_error err;
@@ -189,7 +189,7 @@ static void worker_init(struct vc_worker *w, FCGX_Request *fcgx, int listen_fd)
     if (w->db != NULL)
         vc_auth_watch(w->db);       /* revocations reach this worker by NOTIFY */
     if (w->db == NULL || w->db_read == NULL || FCGX_Init() != 0
-        || FCGX_InitRequest(fcgx, listen_fd, 0) != 0) {
+        || vc_conns_init(conns, listen_fd) != 0) {
         vc_log(VC_LOG_ERROR, "worker initialisation failed");
         _exit(VC_EXIT_CONFIG);
     }
@@ -199,11 +199,44 @@ static void worker_init(struct vc_worker *w, FCGX_Request *fcgx, int listen_fd)
     }
 }
 
+/* Whether the connection may stay open after this answer: not when the
+ * worker has deferred work to do before it reads again, or will exit
+ * (nginx would send its next request to a worker that is not reading). */
+static int may_keep(const struct vc_worker *w, const struct after_hook *hook)
+{
+    const struct vc_config *cfg = w->cfg;
+
+    if (hook->fn != NULL || stop_requested)
+        return 0;
+    if (cfg->max_requests > 0 && w->served + 1 >= (unsigned long)cfg->max_requests)
+        return 0;
+    return 1;
+}
+
+static void serve_one(struct vc_worker *w, struct vc_conns *conns, FCGX_Request *fcgx)
+{
+    struct after_hook hook = { NULL, NULL };
+
+    vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_BUSY);
+    serve(w, fcgx, &hook);
+    vc_conns_finish(conns, fcgx, may_keep(w, &hook));
+    __atomic_store_n(&w->sb->slots[w->slot].c.connections, conns->accepted, __ATOMIC_RELAXED);
+    /* The client has its answer: now the deferred work. */
+    if (hook.fn != NULL) {
+        hook.fn(w, hook.ctx);
+        sync_totals(w);
+    }
+    work_queue(w);
+    vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_IDLE);
+    w->served++;
+}
+
 void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
                     int slot, int listen_fd)
 {
     struct vc_worker w;
-    FCGX_Request fcgx;
+    struct vc_conns conns;
+    FCGX_Request *fcgx;
     sigset_t waitmask;
     pid_t parent = getppid();
     int code = 0;
@@ -218,52 +251,37 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
         _exit(0);
-    worker_init(&w, &fcgx, listen_fd);
+    worker_init(&w, &conns, listen_fd);
     vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
     vc_log(VC_LOG_DEBUG, "worker ready in slot %d", slot);
 
     while (!stop_requested) {
-        struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
         struct timespec idle = { IDLE_TICK_S, 0 };
-        int n = ppoll(&pfd, 1, &idle, &waitmask);
+        int failed;
 
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            vc_log(VC_LOG_ERROR, "poll on the listen socket failed: %s", strerror(errno));
+        fcgx = vc_conns_wait(&conns, &idle, &waitmask, &failed);
+        if (failed) {
+            vc_log(VC_LOG_ERROR, "poll on the worker's sockets failed: %s", strerror(errno));
             code = 1;
             break;
         }
-        if (stop_requested)
-            break;
-        if (n == 0) {
-            work_queue(&w);
+        if (fcgx == NULL) {
+            if (!stop_requested)
+                work_queue(&w);
             continue;
         }
-        /* The socket is non-blocking: when another worker took the
-         * connection first, accept fails with EAGAIN and we poll again. */
-        if (FCGX_Accept_r(&fcgx) < 0)
-            continue;
-        vc_scoreboard_set_state(sb, slot, VC_SLOT_BUSY);
-        {
-            struct after_hook hook = { NULL, NULL };
-            serve(&w, &fcgx, &hook);
-            FCGX_Finish_r(&fcgx);
-            /* The client has its answer: now the deferred work. */
-            if (hook.fn != NULL) {
-                hook.fn(&w, hook.ctx);
-                sync_totals(&w);
-            }
-        }
-        work_queue(&w);
-        vc_scoreboard_set_state(sb, slot, VC_SLOT_IDLE);
-        w.served++;
+        serve_one(&w, &conns, fcgx);
         if (cfg->max_requests > 0 && w.served >= (unsigned long)cfg->max_requests) {
             vc_log(VC_LOG_INFO, "recycling after %lu requests", w.served);
             break;
         }
     }
+    /* A request nginx sent on the kept connection before the stop is
+     * answered, not dropped. */
+    while ((fcgx = vc_conns_pending(&conns)) != NULL)
+        serve_one(&w, &conns, fcgx);
     vc_scoreboard_set_state(sb, slot, VC_SLOT_STOPPING);
+    vc_conns_close(&conns);
     vc_engines_shutdown();
     if (w.db_read != w.db)
         vc_db_free(w.db_read);

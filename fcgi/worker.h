@@ -2,8 +2,8 @@
  *
  * Everything here is created after fork, in the worker: the database
  * connection (lazy, reconnecting), the speech engines, the HTTP client.
- * The worker accepts on the shared listen socket, serves one request at a
- * time, and exits 0 when told to stop (after the request in hand) or after
+ * The worker accepts on the shared listen socket and reads the connection
+ * nginx keeps to it (conns.h), serves one request at a time, and exits 0 when told to stop (after the request in hand) or after
  * VOXCAT_MAX_REQUESTS requests. */
 #ifndef VC_WORKER_H
 #define VC_WORKER_H

@@ -53,6 +53,46 @@ pool_pids() { status | jq -r ".workers.list[] | select(.pool == \"$1\") | .pid" 
     [ "$(pool_requests api)" -eq $((api + 2)) ]
 }
 
+fcgi_conns() { curl -s "$VOXCAT_URL/status/metrics" | awk '$1 == "voxcat_fcgi_connections_total" { print $2 }'; }
+
+@test "nginx keeps its connections to the api pool: hundreds of reads, a flat connection count" {
+    curl -s -o /dev/null "$VOXCAT_URL/status/live"
+    before=$(fcgi_conns)
+    for i in $(seq 100); do
+        printf '%s\n' "$VOXCAT_URL/status/live" "$VOXCAT_URL/search?q=a" "$VOXCAT_URL/tts/voices"
+    done >"$BATS_TEST_TMPDIR/urls"
+    # One after another: the same connection every time.
+    run bash -c "xargs -n 1 curl -s -o /dev/null -w '%{http_code}\n' <'$BATS_TEST_TMPDIR/urls' | sort | uniq -c"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | awk '{ print $2 }')" = 200 ]
+    mid=$(fcgi_conns)
+    [ $((mid - before)) -le 2 ] || { echo "sequential: $before -> $mid connections"; false; }
+    # Eight at a time: at most a connection per concurrent request.
+    run bash -c "xargs -P 8 -n 1 curl -s -o /dev/null -w '%{http_code}\n' <'$BATS_TEST_TMPDIR/urls' | sort | uniq -c"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | awk '{ print $2 }')" = 200 ]
+    after=$(fcgi_conns)
+    [ $((after - mid)) -le 10 ] || { echo "concurrent: $mid -> $after connections"; false; }
+}
+
+@test "a kept connection serves request after request, even after a body the worker refused unread" {
+    # 50 kB: over the body limit, so refused before it is read; the worker
+    # reads the rest before it takes the connection's next request.
+    big=$(head -c 50000 /dev/zero | tr '\0' a)
+    run python3 "$VOXCAT_SRC_DIR/tests/helpers/fcgi_get.py" "$STACK_DIR/run/voxcat-api.sock" \
+        /status/tokens POST "$big" --then /status/live --then /search?q=a --then /status/live
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^Status: ' <<<"$output")" -eq 4 ]
+    [[ "$(grep '^Status: ' <<<"$output" | head -n 1)" == "Status: 413"* ]]
+    [ "$(grep -c '^Status: 200' <<<"$output")" -eq 3 ]
+    [ "$(grep -c '"status":"live"' <<<"$output")" -eq 2 ]
+    # The same through nginx: a token made over a kept connection.
+    name=kept-$RANDOM
+    api -X POST "$VOXCAT_URL/status/tokens" -H "Authorization: Bearer $VOXCAT_TOKEN" \
+        -H 'Content-Type: application/json' -d "{\"name\":\"$name\",\"scopes\":[\"read\"]}" | jq -e '.token'
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$VOXCAT_URL/status/live")" = 200 ]
+}
+
 @test "with every speech worker held by a synthesis, status, readiness and search still answer" {
     curl -s -X POST "$FAKE/__control/script" -H 'Content-Type: application/json' \
         -d '{"gemini":[{"step":"hang","seconds":6},{"step":"hang","seconds":6}]}' >/dev/null

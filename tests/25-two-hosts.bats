@@ -70,11 +70,13 @@ host_up() {
         </dev/null >>"$d/voxcat.log" 2>&1 3>&- &
     wait_until 20 test -s "$d/voxcat.pid"
     cp /etc/nginx/fastcgi_params /etc/nginx/mime.types "$d/nginx/"
-    sed -e "s|unix:/run/voxcat/voxcat.sock|unix:$d/run/voxcat.sock|g" \
-        -e "s|unix:/run/voxcat/voxcat-api.sock|unix:$d/run/voxcat-api.sock|g" \
-        -e "s|/var/cache/voxcat|$d/cache|g" \
+    sed -e "s|/var/cache/voxcat|$d/cache|g" \
         -e "s|/usr/local/share/voxcat/www|$VOXCAT_SRC_DIR/www|g" \
         "$VOXCAT_SRC_DIR/nginx/voxcat.conf" >"$d/nginx/voxcat.conf"
+    sed -e "s|unix:/run/voxcat/voxcat.sock|unix:$d/run/voxcat.sock|g" \
+        -e "s|unix:/run/voxcat/voxcat-api.sock|unix:$d/run/voxcat-api.sock|g" \
+        -e "s|rate=5r/s|rate=10000r/s|" \
+        "$VOXCAT_SRC_DIR/nginx/voxcat-http.conf" >"$d/nginx/voxcat-http.conf"
     cat >"$d/nginx/nginx.conf" <<CONF
 user $(id -un);
 pid $d/nginx.pid;
@@ -85,7 +87,7 @@ http {
     access_log off;
     client_body_temp_path $d/nginx;
     fastcgi_temp_path $d/nginx;
-    limit_req_zone \$binary_remote_addr zone=voxcat_tts:1m rate=10000r/s;
+    include voxcat-http.conf;
     server {
         listen $(ip_of "$h"):8080;
         include voxcat.conf;

@@ -31,11 +31,13 @@ teardown_file() {
     ls "$PREFIX"/share/voxcat/sql/001_*.sql
     [ -f "$PREFIX/share/voxcat/www/index.html" ]
     [ -f "$PREFIX/share/voxcat/nginx/voxcat.conf" ]
+    [ -f "$PREFIX/etc/nginx/conf.d/voxcat-http.conf" ]
     [ -f "$PREFIX/share/voxcat/systemd/voxcat.service" ]
     [ -f "$PREFIX/share/man/man1/voxcat.1" ]
     [ -f "$PREFIX/share/man/man8/voxcat-fcgi.8" ]
     # Paths were substituted at build time.
-    grep -q "fastcgi_pass unix:$T/run/voxcat/voxcat.sock;" "$PREFIX/share/voxcat/nginx/voxcat.conf"
+    grep -q "server unix:$T/run/voxcat/voxcat.sock;" "$PREFIX/etc/nginx/conf.d/voxcat-http.conf"
+    grep -q "server unix:$T/run/voxcat/voxcat-api.sock;" "$PREFIX/etc/nginx/conf.d/voxcat-http.conf"
     grep -q "alias $PREFIX/share/voxcat/www/;" "$PREFIX/share/voxcat/nginx/voxcat.conf"
     grep -q "ExecStart=$PREFIX/sbin/voxcat-fcgi" "$PREFIX/share/voxcat/systemd/voxcat.service"
     man -l "$PREFIX/share/man/man8/voxcat-fcgi.8" 2>/dev/null | grep -q VOXCAT_WORKERS
@@ -64,9 +66,10 @@ http {
     access_log off;
     client_body_temp_path $T/nginx;
     fastcgi_temp_path $T/nginx;
-    limit_req_zone \$binary_remote_addr zone=voxcat_tts:1m rate=100r/s;
     # An existing site with a home page and locations of its own: voxcat
-    # drops in with one include and takes none of them.
+    # drops in with two includes (Debian's nginx reads conf.d by itself)
+    # and takes none of the site's locations.
+    include $PREFIX/etc/nginx/conf.d/*.conf;
     server {
         listen 127.0.0.1:$port;
         location = / { return 200 "the site's own home\n"; }

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""fcgi_get.py ADDRESS PATH [METHOD [BODY [CONTENT_TYPE]]] [-o FILE] - one
-FastCGI request straight to a voxcat-fcgi socket, without nginx.
+"""fcgi_get.py ADDRESS PATH [METHOD [BODY [CONTENT_TYPE]]] [-o FILE]
+[--then PATH]... - one FastCGI request straight to a voxcat-fcgi socket,
+without nginx; with --then, a GET of each PATH follows on the same
+connection, which every request asks the worker to keep (FCGI_KEEP_CONN,
+as nginx's fastcgi_keep_conn does).
 
 ADDRESS is a unix socket path or host:port. GET unless METHOD says
 otherwise; BODY (with CONTENT_TYPE, application/json by default) goes on
@@ -36,7 +39,7 @@ def connect(address):
     return socket.create_connection((host, int(port)), timeout=60)
 
 
-def request(address, path, method="GET", body=b"", ctype="application/json"):
+def request(s, path, method="GET", body=b"", ctype="application/json", keep=False):
     uri, _, query = path.partition("?")
     env = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": uri,
            "QUERY_STRING": query, "REQUEST_URI": path, "REQUEST_ID": "test",
@@ -45,8 +48,7 @@ def request(address, path, method="GET", body=b"", ctype="application/json"):
         env["HTTP_AUTHORIZATION"] = "Bearer " + os.environ["VOXCAT_TOKEN"]
     params = b"".join(pair(k, v) for k, v in env.items())
     stdin = b"".join(record(STDIN, body[i:i + 65535]) for i in range(0, len(body), 65535))
-    s = connect(address)
-    s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 0)) + record(PARAMS, params)
+    s.sendall(record(BEGIN, struct.pack("!HB5x", 1, 1 if keep else 0)) + record(PARAMS, params)
               + record(PARAMS, b"") + stdin + record(STDIN, b""))
     out, buf = b"", b""
     while True:
@@ -67,7 +69,11 @@ def request(address, path, method="GET", body=b"", ctype="application/json"):
 
 def main():
     args = sys.argv[1:]
-    body_file = None
+    body_file, then = None, []
+    while "--then" in args:
+        i = args.index("--then")
+        then.append(args[i + 1])
+        del args[i:i + 2]
     if "-o" in args:
         i = args.index("-o")
         body_file = args[i + 1]
@@ -76,7 +82,8 @@ def main():
     method = args[2] if len(args) > 2 else "GET"
     body = args[3].encode() if len(args) > 3 else b""
     ctype = args[4] if len(args) > 4 else "application/json"
-    out, complete = request(address, path, method, body, ctype)
+    s = connect(address)
+    out, complete = request(s, path, method, body, ctype, keep=bool(then))
     if body_file is not None:
         head, _, out = out.partition(b"\r\n\r\n")
         sys.stdout.write(head.decode("latin-1") + "\n")
@@ -84,6 +91,11 @@ def main():
             f.write(out)
     else:
         sys.stdout.buffer.write(out)
+    for path in then:
+        if not complete:
+            break
+        out, complete = request(s, path, keep=True)
+        sys.stdout.buffer.write(b"\n" + out)
     return 0 if complete else 1
 
 

@@ -1,0 +1,60 @@
+/* conns.h - a worker's FastCGI connections: the shared listen socket and
+ * the connections nginx keeps alive to this worker (fastcgi_keep_conn on).
+ *
+ * nginx sends request after request over a kept connection, and opens a
+ * new one whenever none of its idle ones is free; that new connection
+ * already carries a request. So a worker never sits on its kept
+ * connections alone: it polls them and the listen socket, and serves
+ * whichever has a request. It keeps every connection nginx asks it to
+ * keep: FastCGI has no way to say "do not reuse this", and a connection
+ * closed while nginx picks it again fails the request nginx sends on it
+ * (nginx retries a GET elsewhere, never a POST). Kept connections are
+ * closed only when the worker exits, or after an idle time longer than
+ * nginx's own keepalive_timeout (voxcat-http.conf), so nginx closes first.
+ *
+ * The cost is head-of-line waiting: a request nginx sends on a connection
+ * of a busy worker waits for that worker. That is why the pools whose
+ * workers do long work outside requests (the speech pool: async speech,
+ * the queue) are not kept alive in voxcat.conf. */
+#ifndef VC_CONNS_H
+#define VC_CONNS_H
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <time.h>
+
+/* More than nginx opens to one worker in practice (keepalive 32 per nginx
+ * worker, spread over the pool); when full, the worker stops accepting
+ * and the others take the new connections. */
+#define VC_CONNS_MAX 16
+
+struct vc_conns {
+    int listen_fd;
+    FCGX_Request req[VC_CONNS_MAX];     /* ipcFd < 0: a free slot */
+    double last_used[VC_CONNS_MAX];
+    unsigned long accepted;             /* connections accepted */
+};
+
+/* libfcgi must be initialised (FCGX_Init) first. */
+int vc_conns_init(struct vc_conns *cs, int listen_fd);
+
+/* Wait up to timeout for a request on a kept connection or a new one,
+ * with sigmask installed while waiting (ppoll). Returns the request to
+ * serve, or NULL on timeout, signal, or a connection that closed or
+ * brought no request (*failed set when poll itself failed). */
+FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,
+                            const sigset_t *sigmask, int *failed);
+
+/* A request already sent on a kept connection (for a worker about to
+ * stop: it answers what nginx sent before it closes), or NULL. */
+FCGX_Request *vc_conns_pending(struct vc_conns *cs);
+
+/* Finish r. Its connection stays open when nginx asked for it and `keep`
+ * allows it; what is left of the request body is read first, so the next
+ * request's records come next. */
+void vc_conns_finish(struct vc_conns *cs, FCGX_Request *r, int keep);
+
+/* Close every connection (the worker is exiting). */
+void vc_conns_close(struct vc_conns *cs);
+
+#endif
