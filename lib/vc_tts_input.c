@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_flite.h"
+#include "vc_jsonw.h"
 #include "vc_text.h"
 
 #define VOICE_MAX 64
@@ -406,30 +407,49 @@ enum vc_code vc_tts_input_from_query(const struct vc_config *cfg, vc_tts_getter 
     return rc;
 }
 
+/* The key is sha256 over canonical JSON: compact, keys sorted, strings as
+ * jansson escapes them (what the key was when it was built with
+ * json_dumps(JSON_SORT_KEYS); stored keys depend on every byte, and
+ * test_tts_input checks it still is). Written directly: it is on every
+ * request's path, and building and sorting a jansson tree cost more than
+ * the rest of a cache hit's parsing. */
 void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
 {
-    json_t *speakers = json_array();
-    json_t *doc = NULL;
-    char speed[16], format[32];
-    char *text = NULL;
+    struct vc_jsonw w;
+    char speed[16];
+    const char *text;
+    size_t len;
 
     key[0] = '\0';
-    for (size_t i = 0; speakers != NULL && i < in->nspeakers; i++)
-        json_array_append_new(speakers, json_pack("[s, s]", in->speaker_name[i],
-                                                  in->speaker_voice[i]));
+    if (in->text == NULL || in->voice == NULL)
+        return;
     snprintf(speed, sizeof(speed), "%.2f", in->speed);
-    snprintf(format, sizeof(format), "%s-24000-mono", vc_format_name(in->format));
-    if (speakers != NULL)
-        doc = json_pack("{s:i, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:s}", "v", 2,
-                        "model", in->choice.resolved, "voice", in->voice,
-                        "language", in->language ? in->language : "", "speakers", speakers,
-                        "speed", speed, "format", format, "text", in->text,
-                        "instructions", in->instructions ? in->instructions : "");
-    if (doc != NULL)
-        text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    if (text != NULL && vc_sha256_hex(text, strlen(text), key) != 0)
+    vc_jsonw_init(&w, 0);
+    VC_JSONW_LIT(&w, "{\"format\":\"");
+    vc_jsonw_raw(&w, vc_format_name(in->format), strlen(vc_format_name(in->format)));
+    VC_JSONW_LIT(&w, "-24000-mono\",\"instructions\":");
+    vc_jsonw_cstring(&w, in->instructions ? in->instructions : "");
+    vc_jsonw_key(&w, "language", 0);
+    vc_jsonw_cstring(&w, in->language ? in->language : "");
+    vc_jsonw_key(&w, "model", 0);
+    vc_jsonw_cstring(&w, in->choice.resolved);
+    VC_JSONW_LIT(&w, ",\"speakers\":[");
+    for (size_t i = 0; i < in->nspeakers; i++) {
+        vc_jsonw_raw(&w, i > 0 ? ",[" : "[", i > 0 ? 2 : 1);
+        vc_jsonw_cstring(&w, in->speaker_name[i]);
+        VC_JSONW_LIT(&w, ",");
+        vc_jsonw_cstring(&w, in->speaker_voice[i]);
+        VC_JSONW_LIT(&w, "]");
+    }
+    VC_JSONW_LIT(&w, "],\"speed\":\"");
+    vc_jsonw_raw(&w, speed, strlen(speed));
+    VC_JSONW_LIT(&w, "\",\"text\":");
+    vc_jsonw_cstring(&w, in->text);
+    VC_JSONW_LIT(&w, ",\"v\":2,\"voice\":");
+    vc_jsonw_cstring(&w, in->voice);
+    VC_JSONW_LIT(&w, "}");
+    text = vc_jsonw_text(&w, &len);
+    if (text != NULL && vc_sha256_hex(text, len, key) != 0)
         key[0] = '\0';
-    free(text);
-    json_decref(doc);
-    json_decref(speakers);
+    vc_jsonw_release(&w);
 }

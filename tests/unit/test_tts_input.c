@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "tap.h"
+#include "vc_format.h"
+#include "vc_hash.h"
 #include "vc_tts_input.h"
 
 static struct vc_config cfg;
@@ -219,6 +221,97 @@ static void test_key(void)
     ok(strcmp(a, b) != 0, "speakers in another order are another request");
 }
 
+/* The cache key as it was first built, through a jansson tree and
+ * json_dumps(JSON_SORT_KEYS): every stored key depends on these bytes. */
+static void reference_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
+{
+    json_t *speakers = json_array();
+    json_t *doc = NULL;
+    char speed[16], format[32];
+    char *text = NULL;
+
+    key[0] = '\0';
+    for (size_t i = 0; speakers != NULL && i < in->nspeakers; i++)
+        json_array_append_new(speakers, json_pack("[s, s]", in->speaker_name[i], in->speaker_voice[i]));
+    snprintf(speed, sizeof(speed), "%.2f", in->speed);
+    snprintf(format, sizeof(format), "%s-24000-mono", vc_format_name(in->format));
+    if (speakers != NULL)
+        doc = json_pack("{s:i, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:s}", "v", 2,
+                        "model", in->choice.resolved, "voice", in->voice,
+                        "language", in->language ? in->language : "", "speakers", speakers,
+                        "speed", speed, "format", format, "text", in->text,
+                        "instructions", in->instructions ? in->instructions : "");
+    if (doc != NULL)
+        text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text != NULL && vc_sha256_hex(text, strlen(text), key) != 0)
+        key[0] = '\0';
+    free(text);
+    json_decref(doc);
+    json_decref(speakers);
+}
+
+static const char *const key_pieces[] = {
+    "a", "Z", " ", "/", "\\", "\"", "\x7f", "\x01", "\x1f", "\n", "\t", "\xc3\xa9", "\xe2\x80\xa8",
+    "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "|", ":", ",", "[", "}",
+};
+
+static void random_text(char *buf, size_t cap, unsigned *seed)
+{
+    size_t n = 0, np = sizeof(key_pieces) / sizeof(key_pieces[0]);
+    int count = (int)(rand_r(seed) % 10);
+
+    for (int i = 0; i < count; i++) {
+        const char *p = key_pieces[rand_r(seed) % np];
+        size_t len = strlen(p);
+
+        if (n + len + 1 > cap)
+            break;
+        memcpy(buf + n, p, len);
+        n += len;
+    }
+    buf[n] = '\0';
+}
+
+/* The key written directly is the key jansson built, for any text. */
+static void test_key_unchanged(void)
+{
+    unsigned seed = 11;
+    int same = 1, nonempty = 1;
+    char text[128], voice[64], lang[64], instr[64], names[VC_MAX_SPEAKERS][32], voices[VC_MAX_SPEAKERS][32];
+
+    for (int i = 0; i < 3000; i++) {
+        struct vc_tts_input in;
+        char want[VC_SHA256_HEX], got[VC_SHA256_HEX];
+
+        memset(&in, 0, sizeof(in));
+        random_text(text, sizeof(text), &seed);
+        random_text(voice, sizeof(voice), &seed);
+        random_text(lang, sizeof(lang), &seed);
+        random_text(instr, sizeof(instr), &seed);
+        in.text = text;
+        in.voice = voice;
+        in.language = rand_r(&seed) % 3 ? lang : NULL;
+        in.instructions = rand_r(&seed) % 3 ? instr : NULL;
+        snprintf(in.choice.resolved, sizeof(in.choice.resolved), "%s", rand_r(&seed) % 2 ? "espeak" : "gemini-2.5-flash-preview-tts");
+        in.speed = 0.25 + (rand_r(&seed) % 376) / 100.0;
+        in.format = (enum vc_format)(rand_r(&seed) % VC_FORMAT_COUNT);
+        in.nspeakers = rand_r(&seed) % (VC_MAX_SPEAKERS + 1);
+        for (size_t k = 0; k < in.nspeakers; k++) {
+            random_text(names[k], sizeof(names[k]), &seed);
+            random_text(voices[k], sizeof(voices[k]), &seed);
+            in.speaker_name[k] = names[k];
+            in.speaker_voice[k] = voices[k];
+        }
+        reference_key(&in, want);
+        vc_tts_cache_key(&in, got);
+        if (strcmp(want, got) != 0 && same)
+            printf("#   case %d: text \"%s\": %s vs %s\n", i, text, want, got);
+        same &= strcmp(want, got) == 0;
+        nonempty &= got[0] != '\0';
+    }
+    ok(same && nonempty, "3000 random requests: the same cache key as the jansson-built one");
+}
+
 int main(void)
 {
     FILE *devnull = fopen("/dev/null", "w");
@@ -237,6 +330,7 @@ int main(void)
     test_speakers();
     test_query();
     test_key();
+    test_key_unchanged();
     vc_config_free(&cfg);
     return done_testing();
 }

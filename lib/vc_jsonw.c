@@ -1,0 +1,245 @@
+/* vc_jsonw.c - a small JSON text writer (see vc_jsonw.h). */
+#include "vc_jsonw.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vc_jsonw_init(struct vc_jsonw *w, int ensure_ascii)
+{
+    w->buf = w->inline_buf;
+    w->len = 0;
+    w->cap = sizeof(w->inline_buf);
+    w->ascii = ensure_ascii;
+    w->failed = 0;
+    w->buf[0] = '\0';
+}
+
+/* Room for n more bytes and the terminating NUL. */
+static int reserve(struct vc_jsonw *w, size_t n)
+{
+    size_t cap = w->cap;
+    char *p;
+
+    if (w->failed)
+        return -1;
+    if (w->len + n + 1 <= cap)
+        return 0;
+    while (w->len + n + 1 > cap)
+        cap *= 2;
+    if (w->buf == w->inline_buf) {
+        p = malloc(cap);
+        if (p != NULL)
+            memcpy(p, w->buf, w->len + 1);
+    } else {
+        p = realloc(w->buf, cap);
+    }
+    if (p == NULL) {
+        w->failed = 1;
+        return -1;
+    }
+    w->buf = p;
+    w->cap = cap;
+    return 0;
+}
+
+void vc_jsonw_raw(struct vc_jsonw *w, const char *s, size_t n)
+{
+    if (reserve(w, n) != 0)
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+/* Decode one UTF-8 sequence at s (n bytes available) as jansson's
+ * utf8_iterate does: no overlong forms, no surrogates, nothing past
+ * U+10FFFF. Its length, or 0 when invalid. */
+static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    int32_t v;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF
+        || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+static void escape(struct vc_jsonw *w, int32_t cp)
+{
+    char seq[16];
+    int n;
+
+    switch (cp) {
+    case '\\': vc_jsonw_raw(w, "\\\\", 2); return;
+    case '"':  vc_jsonw_raw(w, "\\\"", 2); return;
+    case '\b': vc_jsonw_raw(w, "\\b", 2); return;
+    case '\f': vc_jsonw_raw(w, "\\f", 2); return;
+    case '\n': vc_jsonw_raw(w, "\\n", 2); return;
+    case '\r': vc_jsonw_raw(w, "\\r", 2); return;
+    case '\t': vc_jsonw_raw(w, "\\t", 2); return;
+    default:
+        break;
+    }
+    if (cp < 0x10000) {
+        n = snprintf(seq, sizeof(seq), "\\u%04X", (unsigned)cp);
+    } else {
+        cp -= 0x10000;
+        n = snprintf(seq, sizeof(seq), "\\u%04X\\u%04X", (unsigned)(0xD800 | (cp >> 10)),
+                     (unsigned)(0xDC00 | (cp & 0x3FF)));
+    }
+    vc_jsonw_raw(w, seq, (size_t)n);
+}
+
+void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + n;
+
+    vc_jsonw_raw(w, "\"", 1);
+    while (p < end) {
+        int32_t cp;
+        size_t len = utf8_next(p, (size_t)(end - p), &cp);
+
+        if (len == 0) {
+            w->failed = 1;
+            return;
+        }
+        if (cp == '\\' || cp == '"' || cp < 0x20 || (w->ascii && cp > 0x7F)) {
+            vc_jsonw_raw(w, (const char *)run, (size_t)(p - run));
+            escape(w, cp);
+            run = p + len;
+        }
+        p += len;
+    }
+    vc_jsonw_raw(w, (const char *)run, (size_t)(p - run));
+    vc_jsonw_raw(w, "\"", 1);
+}
+
+void vc_jsonw_cstring(struct vc_jsonw *w, const char *s)
+{
+    vc_jsonw_string(w, s, strlen(s));
+}
+
+void vc_jsonw_int(struct vc_jsonw *w, long long v)
+{
+    char num[32];
+    int n = snprintf(num, sizeof(num), "%lld", v);
+
+    vc_jsonw_raw(w, num, (size_t)n);
+}
+
+void vc_jsonw_real(struct vc_jsonw *w, double v, int precision)
+{
+    char num[64];
+    int n = snprintf(num, sizeof(num), "%.*g", precision, v);
+
+    if (n < 0 || (size_t)n >= sizeof(num) - 2) {
+        w->failed = 1;
+        return;
+    }
+    if (strpbrk(num, ".eEin") == NULL) {
+        memcpy(num + n, ".0", 3);
+        n += 2;
+    }
+    vc_jsonw_raw(w, num, (size_t)n);
+}
+
+void vc_jsonw_key(struct vc_jsonw *w, const char *key, int first)
+{
+    if (!first)
+        vc_jsonw_raw(w, ",", 1);
+    vc_jsonw_cstring(w, key);
+    vc_jsonw_raw(w, ":", 1);
+}
+
+void vc_jsonw_value(struct vc_jsonw *w, const json_t *v, int precision)
+{
+    const char *key;
+    json_t *item;
+    size_t i;
+    int first = 1;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        vc_jsonw_string(w, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        vc_jsonw_int(w, (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        vc_jsonw_real(w, json_real_value(v), precision);
+        break;
+    case JSON_TRUE:
+        vc_jsonw_raw(w, "true", 4);
+        break;
+    case JSON_FALSE:
+        vc_jsonw_raw(w, "false", 5);
+        break;
+    case JSON_NULL:
+        vc_jsonw_raw(w, "null", 4);
+        break;
+    case JSON_ARRAY:
+        vc_jsonw_raw(w, "[", 1);
+        json_array_foreach((json_t *)v, i, item) {
+            if (i > 0)
+                vc_jsonw_raw(w, ",", 1);
+            vc_jsonw_value(w, item, precision);
+        }
+        vc_jsonw_raw(w, "]", 1);
+        break;
+    case JSON_OBJECT:
+        vc_jsonw_raw(w, "{", 1);
+        json_object_foreach((json_t *)v, key, item) {
+            vc_jsonw_key(w, key, first);
+            vc_jsonw_value(w, item, precision);
+            first = 0;
+        }
+        vc_jsonw_raw(w, "}", 1);
+        break;
+    }
+}
+
+const char *vc_jsonw_text(struct vc_jsonw *w, size_t *len)
+{
+    if (w->failed)
+        return NULL;
+    if (len != NULL)
+        *len = w->len;
+    return w->buf;
+}
+
+void vc_jsonw_release(struct vc_jsonw *w)
+{
+    if (w->buf != w->inline_buf)
+        free(w->buf);
+    w->buf = w->inline_buf;
+    w->len = 0;
+    w->cap = sizeof(w->inline_buf);
+}
