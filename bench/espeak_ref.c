@@ -3,7 +3,8 @@
  * and framed as WAV in memory, with no HTTP, database or cache. Prints the
  * syntheses per second over the run.
  *
- * usage: espeak_ref SECONDS PREFIX */
+ * usage: espeak_ref SECONDS WORD INDEX COUNT - the texts of process INDEX
+ * of COUNT, as wrk_post.lua numbers them over its threads. */
 #include <espeak-ng/speak_lib.h>
 #include <soxr.h>
 #include <stdint.h>
@@ -44,7 +45,9 @@ static double now(void)
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 5;
-    const char *prefix = argc > 2 ? argv[2] : "bench";
+    const char *prefix = argc > 2 ? argv[2] : "alpha";
+    long index = argc > 3 ? atol(argv[3]) : 0;
+    long count = argc > 4 ? atol(argv[4]) : 1;
     int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT);
     soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
     soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
         unsigned char *wav;
 
         snprintf(text, sizeof(text), "%s number %ld: the quick brown fox jumps over the lazy dog",
-                 prefix, n);
+                 prefix, n * count + index);
         len = 0;
         if (espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL)
             != EE_OK || espeak_Synchronize() != EE_OK)

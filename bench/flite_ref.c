@@ -3,7 +3,8 @@
  * process, resampled to 24 kHz with libsoxr into memory, with no HTTP,
  * database or cache. Prints the syntheses per second over the run.
  *
- * usage: flite_ref SECONDS PREFIX */
+ * usage: flite_ref SECONDS WORD INDEX COUNT - the texts of process INDEX
+ * of COUNT, as wrk_post.lua numbers them over its threads. */
 #include <flite/flite.h>
 #include <soxr.h>
 #include <stdint.h>
@@ -25,7 +26,9 @@ static double now(void)
 int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 5;
-    const char *prefix = argc > 2 ? argv[2] : "bench";
+    const char *prefix = argc > 2 ? argv[2] : "alpha";
+    long index = argc > 3 ? atol(argv[3]) : 0;
+    long count = argc > 4 ? atol(argv[4]) : 1;
     soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
     soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
     cst_voice *voice;
@@ -45,8 +48,8 @@ int main(int argc, char **argv)
         cst_wave *w;
 
         /* The words wrk_post.lua sends, so both sides speak the same. */
-        snprintf(text, sizeof(text), "%s %ld number %ld: the quick brown fox jumps over the lazy dog",
-                 prefix, n, n);
+        snprintf(text, sizeof(text), "%s number %ld: the quick brown fox jumps over the lazy dog",
+                 prefix, n * count + index);
         w = flite_text_to_wave(text, voice);
         if (w == NULL)
             return 1;
