@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "vc_time.h"
 
@@ -14,76 +16,95 @@
 #define IDLE_CLOSE_S 300
 /* Left-over request body read to keep a connection; beyond, it is closed. */
 #define DRAIN_MAX 65536
+/* The epoll tag of the listen socket (connections carry their slot). */
+#define LISTEN_TAG VC_CONNS_MAX
+
+static int set_listening(struct vc_conns *cs, int on)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = LISTEN_TAG };
+
+    if (on == cs->listening)
+        return 0;
+    if (epoll_ctl(cs->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, cs->listen_fd, &ev) != 0)
+        return -1;
+    cs->listening = on;
+    return 0;
+}
 
 int vc_conns_init(struct vc_conns *cs, int listen_fd)
 {
     cs->listen_fd = listen_fd;
     cs->accepted = 0;
+    cs->listening = 0;
     for (int i = 0; i < VC_CONNS_MAX; i++) {
         if (FCGX_InitRequest(&cs->req[i], listen_fd, 0) != 0)
             return -1;
+        cs->watched[i] = -1;
         cs->last_used[i] = 0;
     }
-    return 0;
+    cs->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (cs->ep < 0)
+        return -1;
+    return set_listening(cs, 1);
 }
 
-static void drop(FCGX_Request *r)
+/* Keep the epoll set in step with slot i's connection. */
+static void watch(struct vc_conns *cs, int i)
 {
+    int fd = cs->req[i].ipcFd;
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+
+    if (cs->watched[i] == fd)
+        return;
+    if (cs->watched[i] >= 0)
+        (void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->watched[i], NULL);
+    cs->watched[i] = -1;
+    if (fd >= 0 && epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+        cs->watched[i] = fd;
+}
+
+static void drop(struct vc_conns *cs, int i)
+{
+    FCGX_Request *r = &cs->req[i];
+
+    if (cs->watched[i] >= 0)
+        (void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->watched[i], NULL);
+    cs->watched[i] = -1;
     FCGX_Free(r, 1);
     r->keepConnection = 0;
 }
 
-/* A kept connection is readable: a request, or nginx closing it. */
-static FCGX_Request *take(FCGX_Request *r)
+/* Slot i's connection is readable: a request, or nginx closing it. */
+static FCGX_Request *take(struct vc_conns *cs, int i)
 {
+    FCGX_Request *r = &cs->req[i];
     char c;
     ssize_t got = recv(r->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return NULL;
     if (got <= 0) {
-        drop(r);
+        drop(cs, i);
         return NULL;
     }
     /* libfcgi reads the begin record from the open connection; on a
      * malformed one it closes it and tries the (non-blocking) listen
      * socket instead. */
     if (FCGX_Accept_r(r) < 0) {
-        drop(r);
+        drop(cs, i);
         return NULL;
     }
-    return r;
-}
+    /* When libfcgi did close it and accepted another, the new descriptor
+     * may have the old number but is not in the set. */
+    {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
 
-/* Fill pfd with the listen socket (when a slot is free) and the kept
- * connections; map[k] is the slot of pfd[k], -1 for the listen socket. */
-static nfds_t poll_set(struct vc_conns *cs, struct pollfd *pfd, int *map)
-{
-    nfds_t n = 0;
-    int free_slot = 0;
-    double now = vc_time_mono_s();
-
-    for (int i = 0; i < VC_CONNS_MAX; i++) {
-        FCGX_Request *r = &cs->req[i];
-
-        if (r->ipcFd >= 0 && now - cs->last_used[i] > IDLE_CLOSE_S)
-            drop(r);
-        if (r->ipcFd < 0) {
-            free_slot = 1;
-            continue;
+        if (epoll_ctl(cs->ep, EPOLL_CTL_MOD, r->ipcFd, &ev) != 0) {
+            cs->watched[i] = -1;
+            watch(cs, i);
         }
-        pfd[n].fd = r->ipcFd;
-        pfd[n].events = POLLIN;
-        pfd[n].revents = 0;
-        map[n++] = i;
     }
-    if (free_slot) {
-        pfd[n].fd = cs->listen_fd;
-        pfd[n].events = POLLIN;
-        pfd[n].revents = 0;
-        map[n++] = -1;
-    }
-    return n;
+    return r;
 }
 
 static FCGX_Request *accept_new(struct vc_conns *cs)
@@ -96,29 +117,47 @@ static FCGX_Request *accept_new(struct vc_conns *cs)
         if (FCGX_Accept_r(&cs->req[i]) < 0)
             return NULL;
         cs->accepted++;
+        watch(cs, i);
         return &cs->req[i];
     }
     return NULL;
 }
 
+/* Close connections idle too long; stop accepting while every slot is
+ * taken (the other workers take new connections), start again when one
+ * frees. */
+static void tidy(struct vc_conns *cs)
+{
+    double now = vc_time_mono_s();
+    int free_slot = 0;
+
+    for (int i = 0; i < VC_CONNS_MAX; i++) {
+        if (cs->req[i].ipcFd >= 0 && now - cs->last_used[i] > IDLE_CLOSE_S)
+            drop(cs, i);
+        free_slot |= cs->req[i].ipcFd < 0;
+    }
+    (void)set_listening(cs, free_slot);
+}
+
 FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,
                             const sigset_t *sigmask, int *failed)
 {
-    struct pollfd pfd[VC_CONNS_MAX + 1];
-    int map[VC_CONNS_MAX + 1];
-    nfds_t n = poll_set(cs, pfd, map);
-    int ready = ppoll(pfd, n, timeout, sigmask);
+    struct epoll_event ev[VC_CONNS_MAX + 1];
+    int ms = (int)(timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000);
+    int ready;
 
     *failed = 0;
+    tidy(cs);
+    ready = epoll_pwait(cs->ep, ev, VC_CONNS_MAX + 1, ms, sigmask);
     if (ready <= 0) {
         if (ready < 0 && errno != EINTR)
             *failed = 1;
         return NULL;
     }
     /* Kept connections first: nginx has already sent their requests. */
-    for (nfds_t k = 0; k < n; k++)
-        if (map[k] >= 0 && pfd[k].revents != 0)
-            return take(&cs->req[map[k]]);
+    for (int k = 0; k < ready; k++)
+        if (ev[k].data.u32 != LISTEN_TAG)
+            return take(cs, (int)ev[k].data.u32);
     return accept_new(cs);
 }
 
@@ -130,7 +169,7 @@ FCGX_Request *vc_conns_pending(struct vc_conns *cs)
 
         if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
             continue;
-        if ((r = take(&cs->req[i])) != NULL)
+        if ((r = take(cs, i)) != NULL)
             return r;
     }
     return NULL;
@@ -151,15 +190,26 @@ static int drain(FCGX_Request *r)
 
 void vc_conns_finish(struct vc_conns *cs, FCGX_Request *r, int keep)
 {
+    int i = (int)(r - cs->req);
+
     if (r->keepConnection && (!keep || !drain(r)))
         r->keepConnection = 0;
+    /* Out of the set before libfcgi closes the descriptor. */
+    if (!r->keepConnection && cs->watched[i] >= 0) {
+        (void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->watched[i], NULL);
+        cs->watched[i] = -1;
+    }
     FCGX_Finish_r(r);
-    cs->last_used[r - cs->req] = vc_time_mono_s();
+    watch(cs, i);
+    cs->last_used[i] = vc_time_mono_s();
 }
 
 void vc_conns_close(struct vc_conns *cs)
 {
     for (int i = 0; i < VC_CONNS_MAX; i++)
         if (cs->req[i].ipcFd >= 0)
-            drop(&cs->req[i]);
+            drop(cs, i);
+    if (cs->ep >= 0)
+        close(cs->ep);
+    cs->ep = -1;
 }

@@ -30,16 +30,23 @@
 
 struct vc_conns {
     int listen_fd;
+    /* One epoll set per worker. The listen socket is in it with
+     * EPOLLEXCLUSIVE: a new connection wakes one idle worker, not the
+     * whole pool to race for it. */
+    int ep;
+    int listening;                      /* the listen socket is in the set */
     FCGX_Request req[VC_CONNS_MAX];     /* ipcFd < 0: a free slot */
+    int watched[VC_CONNS_MAX];          /* the fd in the set, or -1 */
     double last_used[VC_CONNS_MAX];
     unsigned long accepted;             /* connections accepted */
 };
 
-/* libfcgi must be initialised (FCGX_Init) first. */
+/* libfcgi must be initialised (FCGX_Init) first. -1 when the epoll set
+ * cannot be made. */
 int vc_conns_init(struct vc_conns *cs, int listen_fd);
 
 /* Wait up to timeout for a request on a kept connection or a new one,
- * with sigmask installed while waiting (ppoll). Returns the request to
+ * with sigmask installed while waiting (epoll_pwait). Returns the request to
  * serve, or NULL on timeout, signal, or a connection that closed or
  * brought no request (*failed set when poll itself failed). */
 FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,

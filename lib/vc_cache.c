@@ -107,19 +107,6 @@ static enum vc_code cache_failed(struct vc_error *err)
     return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "the audio cache is not writable");
 }
 
-/* fsync a directory, so a rename in it survives a power loss. */
-static int sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 void vc_cache_sweep_temp(const struct vc_config *cfg)
 {
     char dir[VC_CACHE_PATH_MAX], path[VC_CACHE_PATH_MAX + 256];
@@ -180,16 +167,15 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
         p += w;
         left -= (size_t)w;
     }
-    /* The bytes on disk before the name points at them, and the name on
-     * disk before anyone is told the file is there. */
+    /* The bytes on disk before the name points at them: after a power
+     * loss a name may be gone (the file is rebuilt from PostgreSQL) but
+     * never points at a half-written file nginx would serve for a year.
+     * The directory is not synced: the copy is rebuildable. */
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
         vc_log(VC_LOG_ERROR, "cache write %s: %s", path, strerror(errno));
         unlink(tmp);
         return cache_failed(err);
     }
-    snprintf(tmp, sizeof(tmp), "%s/" SUBDIR, cfg->cache_dir);
-    if (sync_dir(tmp) != 0)
-        vc_log(VC_LOG_WARN, "cache dir fsync %s: %s", tmp, strerror(errno));
     prune_now_and_then(cfg);
     return VC_OK;
 }
@@ -231,13 +217,18 @@ unsigned long vc_cache_write_errors(void)
     return write_errors;
 }
 
-void vc_cache_touch(const struct vc_config *cfg, const char *key, enum vc_format f)
+int vc_cache_use(const struct vc_config *cfg, const char *key, enum vc_format f)
 {
     char path[VC_CACHE_PATH_MAX];
     const struct timespec times[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+    struct stat st;
 
     vc_cache_path(cfg, key, f, path);
-    (void)utimensat(AT_FDCWD, path, times, 0);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 44)
+        return 0;
+    if (time(NULL) - st.st_atim.tv_sec >= VC_CACHE_TOUCH_S)
+        (void)utimensat(AT_FDCWD, path, times, 0);
+    return 1;
 }
 
 struct entry {

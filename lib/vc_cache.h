@@ -48,8 +48,12 @@ enum vc_code vc_cache_prune(const struct vc_config *cfg, unsigned long long max_
                             time_t spare_since,
                             struct vc_cache_stats *st, struct vc_error *err) VC_MUST_CHECK;
 
-/* Mark key's file as used now (a hit through a worker), for the LRU. */
-void vc_cache_touch(const struct vc_config *cfg, const char *key, enum vc_format f);
+/* Whether key's file is there (as vc_cache_has), marking it used now for
+ * the LRU when its mark is older than VC_CACHE_TOUCH_S: a hit through a
+ * worker costs one stat, and a write only now and then. A file used in
+ * the last (spare window - VC_CACHE_TOUCH_S) seconds is always spared. */
+#define VC_CACHE_TOUCH_S 5
+int vc_cache_use(const struct vc_config *cfg, const char *key, enum vc_format f);
 
 /* Writes that failed in this process (a full disk, a read-only mount). */
 unsigned long vc_cache_write_errors(void);

@@ -184,13 +184,31 @@ enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, con
     return rc;
 }
 
+/* Tracks to their keys: a track's cache key and format are set when it
+ * is made and never change (tracks are never deleted), so an old link's
+ * /tts/<id>.wav needs no round trip once seen. */
+static struct {
+    char id[VC_UUID_SIZE];
+    char key[VC_SHA256_HEX];
+    enum vc_format format;
+} id_memo[MEMO_SLOTS];
+
+static unsigned memo_slot(const char *key);
+
 enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
                                 enum vc_format *format, struct vc_error *err)
 {
     const char *params[1] = { id };
-    struct vc_result *res = vc_db_exec(db, &st_track_key, params, err);
+    unsigned slot = memo_slot(id);
+    struct vc_result *res;
     enum vc_code rc = VC_OK;
 
+    if (strcmp(id_memo[slot].id, id) == 0) {
+        memcpy(key, id_memo[slot].key, VC_SHA256_HEX);
+        *format = id_memo[slot].format;
+        return VC_OK;
+    }
+    res = vc_db_exec(db, &st_track_key, params, err);
     if (res == NULL)
         return err->code;
     if (vc_result_rows(res) == 0)
@@ -202,6 +220,11 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
     if (rc == VC_OK && vc_format_parse(vc_result_value(res, 0, 1), format) != 0)
         *format = VC_FORMAT_WAV;
     vc_result_free(res);
+    if (rc == VC_OK) {
+        snprintf(id_memo[slot].id, sizeof(id_memo[slot].id), "%s", id);
+        memcpy(id_memo[slot].key, key, VC_SHA256_HEX);
+        id_memo[slot].format = *format;
+    }
     return rc;
 }
 
@@ -245,7 +268,8 @@ static struct {
 
 static unsigned memo_slot(const char *key)
 {
-    /* The key is a sha256 in hex: its first digits are already uniform. */
+    /* A sha256 or a random uuid in hex: its first digits are already
+     * uniform. */
     unsigned h = 0;
 
     for (int i = 0; i < 8; i++)

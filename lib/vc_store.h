@@ -4,9 +4,10 @@
  *
  * The blob, its COMPLETED track and the audit row are written in one
  * transaction: a track is never COMPLETED without its audio. The disk
- * cache (vc_cache) is a copy rebuilt from here. A per-process memo maps
- * keys to the tracks they belong to, so a disk-cache hit needs no round
- * trip; tracks are never deleted, so an entry cannot go stale. */
+ * cache (vc_cache) is a copy rebuilt from here. Per-process memos map
+ * keys to the tracks they belong to and tracks to their keys, so a
+ * disk-cache hit needs no round trip; tracks are never deleted and a
+ * track's key never changes, so an entry cannot go stale. */
 #ifndef VC_STORE_H
 #define VC_STORE_H
 

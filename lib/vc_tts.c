@@ -245,27 +245,21 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     rc = vc_db_connect(db, err);
     if (rc != VC_OK)
         return rc;
-    if (vc_cache_has(cfg, res->key, in->format, NULL)) {
-        vc_cache_touch(cfg, res->key, in->format);
+    if (vc_cache_use(cfg, res->key, in->format)) {
         rc = from_disk(cfg, db, in, who, res, err);
         goto done;
     }
-    rc = vc_store_blob_get(db, res->key, &wav, &len, &held, err);
-    if (rc != VC_ERR_NOT_FOUND) {
-        if (rc == VC_OK)
-            rc = from_blob(cfg, db, in, who, wav, len, res, err);
-        goto done;
-    }
-    vc_error_clear(err);
-
     /* One synthesis per key across every worker and host. A wait that
-     * runs out is not the database being away: no second synthesis. */
+     * runs out is not the database being away: no second synthesis. The
+     * blob is looked for under the lock only: a miss is the common case
+     * here, and a file lost from the disk cache is rare, so one round
+     * trip less beats an unlocked look first. */
     rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, err);
     if (rc != VC_OK)
         goto done;
     rc = vc_store_blob_get(db, res->key, &wav, &len, &held, err);
     if (rc == VC_OK) {
-        rc = from_blob(cfg, db, in, who, wav, len, res, err);  /* made while we waited */
+        rc = from_blob(cfg, db, in, who, wav, len, res, err);  /* made already, or while we waited */
     } else if (rc == VC_ERR_NOT_FOUND) {
         vc_error_clear(err);
         rc = synthesise(cfg, db, in, who, res, err);
