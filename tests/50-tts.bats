@@ -160,6 +160,31 @@ check_wav() {
     [ "$code" = 206 ]
 }
 
+# Every request any worker answered, from the metrics (which a worker
+# answers, so each reading counts itself: one per reading).
+answered() {
+    curl -s "$VOXCAT_URL/status/metrics" |
+        awk '$1 ~ /^voxcat_http_requests_total[{]/ { s += $2 } END { print s + 0 }'
+}
+
+@test "audio_url is content-addressed and nginx serves it without a worker; old /tts/{id}.wav links still work" {
+    tts '{"text":"Served by nginx alone"}' >/dev/null
+    id=$(header x-track-id)
+    url=$(api "$VOXCAT_URL/search/$id" | jq -r '.audio_url')
+    [[ "$url" =~ ^/tts/audio/[0-9a-f]{64}\.wav$ ]]
+    [ "$(header content-location)" = "$url" ]
+    before=$(answered)
+    for i in $(seq 20); do
+        [ "$(curl -s -o "$BATS_TEST_TMPDIR/a.wav" -w '%{http_code}' "$VOXCAT_URL$url")" = 200 ]
+    done
+    after=$(answered)
+    # Only the second metrics reading itself.
+    [ $((after - before)) -eq 1 ] || { echo "workers answered $((after - before - 1)) audio fetches"; false; }
+    cmp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/a.wav"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$VOXCAT_URL/tts/$id.wav")" = 200 ]
+    [ $(($(answered) - after)) -eq 2 ]
+}
+
 @test "unknown audio: 404 JSON for a track id, a bad id is 400" {
     [ "$(http_status "$VOXCAT_URL/tts/00000000-0000-0000-0000-000000000000.wav")" = 404 ]
     [ "$(http_status "$VOXCAT_URL/tts/not-a-uuid.wav")" = 400 ]
