@@ -1,6 +1,7 @@
 /* vc_jsonw.c - a small JSON text writer (see vc_jsonw.h). */
 #include "vc_jsonw.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,9 @@ void vc_jsonw_init(struct vc_jsonw *w, int ensure_ascii)
     w->cap = sizeof(w->inline_buf);
     w->ascii = ensure_ascii;
     w->failed = 0;
-    w->buf[0] = '\0';
 }
 
-/* Room for n more bytes and the terminating NUL. */
-static int reserve(struct vc_jsonw *w, size_t n)
+int vc_jsonw_grow(struct vc_jsonw *w, size_t n)
 {
     size_t cap = w->cap;
     char *p;
@@ -31,7 +30,7 @@ static int reserve(struct vc_jsonw *w, size_t n)
     if (w->buf == w->inline_buf) {
         p = malloc(cap);
         if (p != NULL)
-            memcpy(p, w->buf, w->len + 1);
+            memcpy(p, w->buf, w->len);
     } else {
         p = realloc(w->buf, cap);
     }
@@ -42,15 +41,6 @@ static int reserve(struct vc_jsonw *w, size_t n)
     w->buf = p;
     w->cap = cap;
     return 0;
-}
-
-void vc_jsonw_raw(struct vc_jsonw *w, const char *s, size_t n)
-{
-    if (reserve(w, n) != 0)
-        return;
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
 }
 
 /* Decode one UTF-8 sequence at s (n bytes available) as jansson's
@@ -125,7 +115,14 @@ void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n)
     vc_jsonw_raw(w, "\"", 1);
     while (p < end) {
         int32_t cp;
-        size_t len = utf8_next(p, (size_t)(end - p), &cp);
+        size_t len;
+
+        /* Plain ASCII, most of any text, goes through as it is. */
+        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+            p++;
+            continue;
+        }
+        len = utf8_next(p, (size_t)(end - p), &cp);
 
         if (len == 0) {
             w->failed = 1;
@@ -155,11 +152,48 @@ void vc_jsonw_int(struct vc_jsonw *w, long long v)
     vc_jsonw_raw(w, num, (size_t)n);
 }
 
+/* v with at most two decimals and a modest integer part: written by hand
+ * as "%.9g" would (1 -> "1.0", 0.7 -> "0.7", -12.25 -> "-12.25"). */
+static int two_decimals(struct vc_jsonw *w, double v)
+{
+    char num[32], digits[24];
+    long long c;
+    int n = 0, d = 0, frac;
+    unsigned long long whole;
+
+    if (!(v > -1e6 && v < 1e6))
+        return 0;
+    c = llround(v * 100);
+    if (fabs(v * 100 - (double)c) > 1e-7)
+        return 0;
+    if (c < 0) {
+        num[n++] = '-';
+        c = -c;
+    }
+    whole = (unsigned long long)c / 100;
+    frac = (int)(c % 100);
+    do {
+        digits[d++] = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole > 0);
+    while (d > 0)
+        num[n++] = digits[--d];
+    num[n++] = '.';
+    num[n++] = (char)('0' + frac / 10);
+    if (frac % 10 != 0)
+        num[n++] = (char)('0' + frac % 10);
+    vc_jsonw_raw(w, num, (size_t)n);
+    return 1;
+}
+
 void vc_jsonw_real(struct vc_jsonw *w, double v, int precision)
 {
     char num[64];
-    int n = snprintf(num, sizeof(num), "%.*g", precision, v);
+    int n;
 
+    if (precision >= 9 && two_decimals(w, v))
+        return;
+    n = snprintf(num, sizeof(num), "%.*g", precision, v);
     if (n < 0 || (size_t)n >= sizeof(num) - 2) {
         w->failed = 1;
         return;
@@ -230,6 +264,7 @@ const char *vc_jsonw_text(struct vc_jsonw *w, size_t *len)
 {
     if (w->failed)
         return NULL;
+    w->buf[w->len] = '\0';
     if (len != NULL)
         *len = w->len;
     return w->buf;

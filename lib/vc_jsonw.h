@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <string.h>
 
 #define VC_JSONW_INLINE 1024
 
@@ -23,14 +24,27 @@ struct vc_jsonw {
 
 /* ensure_ascii: as jansson's JSON_ENSURE_ASCII. */
 void vc_jsonw_init(struct vc_jsonw *w, int ensure_ascii);
-void vc_jsonw_raw(struct vc_jsonw *w, const char *s, size_t n);
+/* Make room for n more bytes and a NUL (the slow path of vc_jsonw_raw). */
+int vc_jsonw_grow(struct vc_jsonw *w, size_t n);
+
+/* n bytes as they are. Inline: a line is written in many small pieces. */
+static inline void vc_jsonw_raw(struct vc_jsonw *w, const char *s, size_t n)
+{
+    if (w->len + n + 1 > w->cap && vc_jsonw_grow(w, n) != 0)
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
 /* A string literal, as is. */
 #define VC_JSONW_LIT(w, lit) vc_jsonw_raw((w), "" lit, sizeof(lit) - 1)
 /* A JSON string of n bytes of UTF-8, quoted and escaped. */
 void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n);
 void vc_jsonw_cstring(struct vc_jsonw *w, const char *s);
 void vc_jsonw_int(struct vc_jsonw *w, long long v);
-/* %.{precision}g, with ".0" when that reads as an integer (as jansson). */
+/* %.{precision}g, with ".0" when that reads as an integer (as jansson);
+ * a value of at most two decimals (a rounded duration) is written without
+ * printf, as the same text. */
 void vc_jsonw_real(struct vc_jsonw *w, double v, int precision);
 /* "key": with the separator before it unless it is the object's first. */
 void vc_jsonw_key(struct vc_jsonw *w, const char *key, int first);

@@ -104,6 +104,24 @@ static void test_reals(void)
     vc_jsonw_real(&w, 1e21, 9);
     ok(strcmp(vc_jsonw_text(&w, NULL), "0.7 3.0 1e+21") == 0, "reals: shortest at the precision, .0 on integers");
     vc_jsonw_release(&w);
+
+    /* Durations of two decimals are written by hand: the same text. */
+    int same = 1;
+    for (long i = -2000000; i <= 2000000 && same; i += 37) {
+        double v = i / 100.0;
+        char want[64];
+        int n = snprintf(want, sizeof(want), "%.9g", v);
+
+        if (strpbrk(want, ".eEin") == NULL)
+            memcpy(want + n, ".0", 3);
+        vc_jsonw_init(&w, 1);
+        vc_jsonw_real(&w, v, 9);
+        same = strcmp(vc_jsonw_text(&w, NULL), want) == 0;
+        if (!same)
+            printf("#   %s written as %s\n", want, vc_jsonw_text(&w, NULL));
+        vc_jsonw_release(&w);
+    }
+    ok(same, "two-decimal reals from -20000 to 20000: what %%.9g writes");
 }
 
 static void test_invalid_utf8(void)
