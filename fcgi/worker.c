@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 #include "vc_tts.h"
 #include "vc_log.h"
 #include "vc_time.h"
+
+/* Allocations from this size up are mapped on their own (see worker_init). */
+#define MMAP_THRESHOLD (64 * 1024)
 
 /* A body larger than this is refused before it is read: the largest valid
  * request is a VOXCAT_MAX_TEXT text JSON-escaped (x6) plus the other fields. */
@@ -183,6 +187,14 @@ static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_
     struct vc_error err;
 
     vc_error_clear(&err);
+    /* A synthesis allocates audio buffers and encoder state of megabytes
+     * and frees them; with glibc's adaptive threshold they come from the
+     * heap after the first, which then keeps its high-water mark for
+     * good (12 MB after one of each format). From mmap they go back to
+     * the system on free: a worker's memory is what it holds, not what
+     * it once held. */
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD);
     w->db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
     w->db_read = cfg->database_url_read[0]
         ? vc_db_new(cfg->database_url_read, cfg->db_timeout_ms, 1) : w->db;
