@@ -188,12 +188,38 @@ enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, con
  * is made and never change (tracks are never deleted), so an old link's
  * /tts/<id>.wav needs no round trip once seen. */
 static struct {
-    char id[VC_UUID_SIZE];
-    char key[VC_SHA256_HEX];
-    enum vc_format format;
+    unsigned char id[16], key[32];
+    unsigned char format, used;
 } id_memo[MEMO_SLOTS];
 
+static int pack_hex(const char *hex, unsigned char *out, size_t n);
+static void unpack_hex(const unsigned char *in, size_t n, char *hex);
 static unsigned memo_slot(const char *key);
+
+/* A uuid's 32 hex digits as 16 bytes; -1 when it is not one. */
+static int pack_uuid(const char *id, unsigned char out[16])
+{
+    char hex[33];
+    size_t n = 0;
+
+    for (const char *p = id; *p != '\0'; p++) {
+        if (*p == '-')
+            continue;
+        if (n == 32)
+            return -1;
+        hex[n++] = *p;
+    }
+    hex[n] = '\0';
+    return n == 32 ? pack_hex(hex, out, 16) : -1;
+}
+
+static void unpack_uuid(const unsigned char in[16], char id[VC_UUID_SIZE])
+{
+    char hex[33];
+
+    unpack_hex(in, 16, hex);
+    snprintf(id, VC_UUID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
 
 enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],
                                 enum vc_format *format, struct vc_error *err)
@@ -202,10 +228,12 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
     unsigned slot = memo_slot(id);
     struct vc_result *res;
     enum vc_code rc = VC_OK;
+    unsigned char packed[16];
+    int known = pack_uuid(id, packed) == 0;
 
-    if (strcmp(id_memo[slot].id, id) == 0) {
-        memcpy(key, id_memo[slot].key, VC_SHA256_HEX);
-        *format = id_memo[slot].format;
+    if (known && id_memo[slot].used && memcmp(id_memo[slot].id, packed, 16) == 0) {
+        unpack_hex(id_memo[slot].key, 32, key);
+        *format = (enum vc_format)id_memo[slot].format;
         return VC_OK;
     }
     res = vc_db_exec(db, &st_track_key, params, err);
@@ -220,10 +248,10 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
     if (rc == VC_OK && vc_format_parse(vc_result_value(res, 0, 1), format) != 0)
         *format = VC_FORMAT_WAV;
     vc_result_free(res);
-    if (rc == VC_OK) {
-        snprintf(id_memo[slot].id, sizeof(id_memo[slot].id), "%s", id);
-        memcpy(id_memo[slot].key, key, VC_SHA256_HEX);
-        id_memo[slot].format = *format;
+    if (rc == VC_OK && known && pack_hex(key, id_memo[slot].key, 32) == 0) {
+        memcpy(id_memo[slot].id, packed, 16);
+        id_memo[slot].format = (unsigned char)*format;
+        id_memo[slot].used = 1;
     }
     return rc;
 }
@@ -261,10 +289,47 @@ void vc_store_unlock(struct vc_db *db, const char *key)
     vc_result_free(vc_db_exec(db, &st_unlock, params, NULL));
 }
 
+/* Keys to their tracks, as bytes: half the memory of the hex (every page
+ * of the table is touched once a worker has seen a few hundred keys). */
 static struct {
-    char key[VC_SHA256_HEX];
-    char id[VC_UUID_SIZE];
+    unsigned char key[32], id[16];
+    unsigned char used;
 } memo[MEMO_SLOTS];
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 2n hex digits as n bytes; -1 when they are not exactly that. */
+static int pack_hex(const char *hex, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return hex[2 * n] == '\0' ? 0 : -1;
+}
+
+static void unpack_hex(const unsigned char *in, size_t n, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[in[i] >> 4];
+        hex[2 * i + 1] = digits[in[i] & 15];
+    }
+    hex[2 * n] = '\0';
+}
 
 static unsigned memo_slot(const char *key)
 {
@@ -273,17 +338,18 @@ static unsigned memo_slot(const char *key)
     unsigned h = 0;
 
     for (int i = 0; i < 8; i++)
-        h = h * 16 + (unsigned)(key[i] <= '9' ? key[i] - '0' : key[i] - 'a' + 10);
+        h = h * 16 + (unsigned)(hex_value(key[i]) & 15);
     return h % MEMO_SLOTS;
 }
 
 int vc_store_memo_get(const char *key, char id[VC_UUID_SIZE])
 {
     unsigned i = memo_slot(key);
+    unsigned char packed[32];
 
-    if (strcmp(memo[i].key, key) != 0)
+    if (!memo[i].used || pack_hex(key, packed, 32) != 0 || memcmp(memo[i].key, packed, 32) != 0)
         return 0;
-    snprintf(id, VC_UUID_SIZE, "%s", memo[i].id);
+    unpack_uuid(memo[i].id, id);
     return 1;
 }
 
@@ -291,8 +357,9 @@ void vc_store_memo_put(const char *key, const char *id)
 {
     unsigned i = memo_slot(key);
 
-    if (id[0] == '\0')
+    if (id[0] == '\0' || pack_hex(key, memo[i].key, 32) != 0 || pack_uuid(id, memo[i].id) != 0) {
+        memo[i].used = 0;
         return;
-    snprintf(memo[i].key, sizeof(memo[i].key), "%s", key);
-    snprintf(memo[i].id, sizeof(memo[i].id), "%s", id);
+    }
+    memo[i].used = 1;
 }
