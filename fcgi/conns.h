@@ -12,6 +12,11 @@
  * closed only when the worker exits, or after an idle time longer than
  * nginx's own keepalive_timeout (voxcat-http.conf), so nginx closes first.
  *
+ * An answer that is an X-Accel-Redirect ends its connection whatever was
+ * asked: nginx finalises the upstream request on the headers and closes
+ * it (the END_REQUEST that follows meets a closed socket, EPIPE, which is
+ * ignored). Keep-alive helps the answers nginx reads to the end.
+ *
  * The cost is head-of-line waiting: a request nginx sends on a connection
  * of a busy worker waits for that worker. That is why the pools whose
  * workers do long work outside requests (the speech pool: async speech,
