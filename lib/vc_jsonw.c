@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vc_text.h"
+
 void vc_jsonw_init(struct vc_jsonw *w, int ensure_ascii)
 {
     w->buf = w->inline_buf;
@@ -43,46 +45,7 @@ int vc_jsonw_grow(struct vc_jsonw *w, size_t n)
     return 0;
 }
 
-/* Decode one UTF-8 sequence at s (n bytes available) as jansson's
- * utf8_iterate does: no overlong forms, no surrogates, nothing past
- * U+10FFFF. Its length, or 0 when invalid. */
-static size_t utf8_next(const unsigned char *s, size_t n, int32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    int32_t v;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF
-        || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static void escape(struct vc_jsonw *w, int32_t cp)
+static void escape(struct vc_jsonw *w, uint32_t cp)
 {
     char seq[16];
     int n;
@@ -114,7 +77,7 @@ void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n)
 
     vc_jsonw_raw(w, "\"", 1);
     while (p < end) {
-        int32_t cp;
+        uint32_t cp;
         size_t len;
 
         /* Plain ASCII, most of any text, goes through as it is. */
@@ -122,7 +85,7 @@ void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n)
             p++;
             continue;
         }
-        len = utf8_next(p, (size_t)(end - p), &cp);
+        len = vc_utf8_next(p, (size_t)(end - p), &cp);
 
         if (len == 0) {
             w->failed = 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vc_jsonw.h"
+#include "vc_text.h"
 
 enum vc_log_level vc_log_threshold = VC_LOG_INFO;
 
@@ -63,22 +64,6 @@ static void format_ts(char *buf, size_t len)
     }
 }
 
-/* A message may quote user input that is not valid UTF-8: such bytes
- * become '?' rather than losing the line. */
-static void make_safe(char *s)
-{
-    struct vc_jsonw probe;
-
-    vc_jsonw_init(&probe, 0);
-    vc_jsonw_cstring(&probe, s);
-    if (vc_jsonw_text(&probe, NULL) == NULL) {
-        for (char *p = s; *p; p++)
-            if ((unsigned char)*p >= 0x80)
-                *p = '?';
-    }
-    vc_jsonw_release(&probe);
-}
-
 static const char *const base_keys[] = { "ts", "level", "pid", "msg", "request_id" };
 
 /* One of the line's own members; a field of the same name is not
@@ -111,7 +96,9 @@ void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    make_safe(msg);
+    /* A message may quote user input that is not valid UTF-8: such
+     * bytes become '?' rather than losing the line. */
+    vc_utf8_scrub(msg);
     if (fields != NULL && !json_is_object(fields))
         fields = NULL;
 

@@ -3,6 +3,12 @@
 #define VC_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* One UTF-8 sequence at s (n bytes available, n > 0) into *cp: its length,
+ * or 0 when it is malformed (truncated, overlong, a surrogate, above
+ * U+10FFFF), the rules jansson applies. */
+size_t vc_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Whether len bytes at s are well-formed UTF-8 (no overlongs, no
  * surrogates, nothing above U+10FFFF) with no NUL byte. */

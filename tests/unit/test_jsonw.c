@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pieces.h"
 #include "tap.h"
 #include "vc_jsonw.h"
 
@@ -18,20 +19,7 @@ static const char *const pieces[] = {
 
 static void random_string(char *buf, size_t cap, unsigned *seed)
 {
-    size_t n = 0, npieces = sizeof(pieces) / sizeof(pieces[0]);
-    int count = (int)(rand_r(seed) % 12);
-
-    buf[0] = '\0';
-    for (int i = 0; i < count; i++) {
-        const char *p = pieces[rand_r(seed) % npieces];
-        size_t len = strlen(p);
-
-        if (n + len + 1 > cap)
-            break;
-        memcpy(buf + n, p, len);
-        n += len;
-    }
-    buf[n] = '\0';
+    join_pieces(buf, cap, pieces, sizeof(pieces) / sizeof(pieces[0]), 12, seed);
 }
 
 /* The writer's text for v, or "(failed)". Caller frees. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pieces.h"
 #include "tap.h"
 #include "vc_format.h"
 #include "vc_hash.h"
@@ -257,19 +258,7 @@ static const char *const key_pieces[] = {
 
 static void random_text(char *buf, size_t cap, unsigned *seed)
 {
-    size_t n = 0, np = sizeof(key_pieces) / sizeof(key_pieces[0]);
-    int count = (int)(rand_r(seed) % 10);
-
-    for (int i = 0; i < count; i++) {
-        const char *p = key_pieces[rand_r(seed) % np];
-        size_t len = strlen(p);
-
-        if (n + len + 1 > cap)
-            break;
-        memcpy(buf + n, p, len);
-        n += len;
-    }
-    buf[n] = '\0';
+    join_pieces(buf, cap, key_pieces, sizeof(key_pieces) / sizeof(key_pieces[0]), 10, seed);
 }
 
 /* The key written directly is the key jansson built, for any text. */
