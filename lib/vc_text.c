@@ -46,7 +46,13 @@ int vc_utf8_valid(const char *str, size_t len)
 
     while (i < len) {
         uint32_t cp;
-        size_t step = vc_utf8_next(s + i, len - i, &cp);
+        size_t step;
+
+        if (s[i] >= 0x01 && s[i] < 0x80) {     /* ASCII: most of any text */
+            i++;
+            continue;
+        }
+        step = vc_utf8_next(s + i, len - i, &cp);
 
         if (step == 0 || cp == 0)
             return 0;
