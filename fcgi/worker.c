@@ -177,10 +177,10 @@ static void install_worker_signals(sigset_t *waitmask)
     sigdelset(waitmask, SIGQUIT);
 }
 
-/* Per-process state, made after fork: the database handles, libfcgi's
- * connections (the shared socket and a kept one), and the engines (espeak-ng keeps global
- * state: one engine per process). A worker that cannot have them exits
- * VC_EXIT_CONFIG and is not respawned. */
+/* Per-process state, made after fork: the database handles, the FastCGI
+ * connections (the shared socket and the kept ones), and the engines
+ * (espeak-ng keeps global state: one engine per process). A worker that
+ * cannot have them exits VC_EXIT_CONFIG and is not respawned. */
 static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_fd)
 {
     const struct vc_config *cfg = w->cfg;
