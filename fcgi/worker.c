@@ -139,7 +139,10 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *ho
         req.route_index = vc_route_count() - 1;     /* until routed */
         vc_route(&req);
     }
-    FCGX_FFlush(fcgx->out);
+    /* No flush here: the answer's last bytes go out with the end-of-request
+     * record, in one write, when the request is finished. Sent apart, a
+     * client that had its whole body could close before nginx read the
+     * end record, and nginx would then close the kept connection under it. */
     us = (vc_time_mono_s() * 1000000.0) - start;
     access_log(&req, us / 1000.0);
     vc_scoreboard_count(w->sb, w->slot, req.route_index, req.status, (uint64_t)us);
