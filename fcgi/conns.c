@@ -80,6 +80,7 @@ static FCGX_Request *take(struct vc_conns *cs, int i)
     FCGX_Request *r = &cs->req[i];
     char c;
     ssize_t got = recv(r->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    int rc;
 
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return NULL;
@@ -87,22 +88,16 @@ static FCGX_Request *take(struct vc_conns *cs, int i)
         drop(cs, i);
         return NULL;
     }
-    /* libfcgi reads the begin record from the open connection; on a
-     * malformed one it closes it and tries the (non-blocking) listen
-     * socket instead. */
-    if (FCGX_Accept_r(r) < 0) {
+    /* libfcgi reads the begin record from the open connection. On a
+     * malformed one it closes it and would accept another on the listen
+     * socket into this slot, behind the epoll set's back: with no listen
+     * socket to fall back on, it fails instead. */
+    r->listen_sock = -1;
+    rc = FCGX_Accept_r(r);
+    r->listen_sock = cs->listen_fd;
+    if (rc < 0) {
         drop(cs, i);
         return NULL;
-    }
-    /* When libfcgi did close it and accepted another, the new descriptor
-     * may have the old number but is not in the set. */
-    {
-        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
-
-        if (epoll_ctl(cs->ep, EPOLL_CTL_MOD, r->ipcFd, &ev) != 0) {
-            cs->watched[i] = -1;
-            watch(cs, i);
-        }
     }
     return r;
 }
