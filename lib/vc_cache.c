@@ -45,13 +45,19 @@ void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_fo
              n > 0 && prefix[n - 1] == '/' ? "" : "/", key, vc_format_name(f));
 }
 
+/* Whether path is a whole audio file (more than a WAV header), into *st. */
+static int usable(const char *path, struct stat *st)
+{
+    return stat(path, st) == 0 && S_ISREG(st->st_mode) && st->st_size > 44;
+}
+
 int vc_cache_has(const struct vc_config *cfg, const char *key, enum vc_format f, size_t *size)
 {
     char path[VC_CACHE_PATH_MAX];
     struct stat st;
 
     vc_cache_path(cfg, key, f, path);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 44)
+    if (!usable(path, &st))
         return 0;
     if (size != NULL)
         *size = (size_t)st.st_size;
@@ -224,7 +230,7 @@ int vc_cache_use(const struct vc_config *cfg, const char *key, enum vc_format f)
     struct stat st;
 
     vc_cache_path(cfg, key, f, path);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 44)
+    if (!usable(path, &st))
         return 0;
     if (time(NULL) - st.st_atim.tv_sec >= VC_CACHE_TOUCH_S)
         (void)utimensat(AT_FDCWD, path, times, 0);

@@ -194,13 +194,13 @@ void vc_jsonw_value(struct vc_jsonw *w, const json_t *v, int precision)
         vc_jsonw_real(w, json_real_value(v), precision);
         break;
     case JSON_TRUE:
-        vc_jsonw_raw(w, "true", 4);
+        VC_JSONW_LIT(w, "true");
         break;
     case JSON_FALSE:
-        vc_jsonw_raw(w, "false", 5);
+        VC_JSONW_LIT(w, "false");
         break;
     case JSON_NULL:
-        vc_jsonw_raw(w, "null", 4);
+        VC_JSONW_LIT(w, "null");
         break;
     case JSON_ARRAY:
         vc_jsonw_raw(w, "[", 1);

@@ -41,6 +41,7 @@ static void format_ts(char *buf, size_t len)
     static char cached[64];
     struct timeval tv;
     struct tm tm;
+    size_t n;
     int ms;
 
     gettimeofday(&tv, NULL);
@@ -52,16 +53,17 @@ static void format_ts(char *buf, size_t len)
         cached_sec = tv.tv_sec;
     }
     ms = (int)(tv.tv_usec / 1000);
-    snprintf(buf, len, "%s", cached);
-    if (strlen(buf) + 5 <= len) {
-        char *end = buf + strlen(buf);
-
-        end[0] = (char)('0' + ms / 100);
-        end[1] = (char)('0' + ms / 10 % 10);
-        end[2] = (char)('0' + ms % 10);
-        end[3] = 'Z';
-        end[4] = '\0';
+    n = strlen(cached);
+    if (n + 5 > len) {
+        buf[0] = '\0';
+        return;
     }
+    memcpy(buf, cached, n);
+    buf[n] = (char)('0' + ms / 100);
+    buf[n + 1] = (char)('0' + ms / 10 % 10);
+    buf[n + 2] = (char)('0' + ms % 10);
+    buf[n + 3] = 'Z';
+    buf[n + 4] = '\0';
 }
 
 static const char *const base_keys[] = { "ts", "level", "pid", "msg", "request_id" };
@@ -114,10 +116,8 @@ void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
         json_object_foreach(fields, key, v) {
             int base = 0;
 
-            /* Most fields start with none of the line's own letters. */
-            if (strchr("tlpmr", key[0]) != NULL)
-                for (int k = 0; k < nbase; k++)
-                    base |= strcmp(key, base_keys[k]) == 0;
+            for (int k = 0; k < nbase && !base; k++)
+                base = key[0] == base_keys[k][0] && strcmp(key, base_keys[k]) == 0;
             if (base)
                 continue;
             vc_jsonw_key(&w, key, 0);

@@ -184,6 +184,53 @@ enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, con
     return rc;
 }
 
+/* The memos keep keys and ids as bytes: half the memory of the hex. */
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 2n hex digits as n bytes; -1 when they are not exactly that. */
+static int pack_hex(const char *hex, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return hex[2 * n] == '\0' ? 0 : -1;
+}
+
+static void unpack_hex(const unsigned char *in, size_t n, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[in[i] >> 4];
+        hex[2 * i + 1] = digits[in[i] & 15];
+    }
+    hex[2 * n] = '\0';
+}
+
+static unsigned memo_slot(const char *key)
+{
+    /* A sha256 or a random uuid in hex: its first digits are already
+     * uniform. */
+    unsigned h = 0;
+
+    for (int i = 0; i < 8; i++)
+        h = h * 16 + (unsigned)(hex_value(key[i]) & 15);
+    return h % MEMO_SLOTS;
+}
+
 /* Tracks to their keys: a track's cache key and format are set when it
  * is made and never change (tracks are never deleted), so an old link's
  * /tts/<id>.wav needs no round trip once seen. */
@@ -191,10 +238,6 @@ static struct {
     unsigned char id[16], key[32];
     unsigned char format, used;
 } id_memo[MEMO_SLOTS];
-
-static int pack_hex(const char *hex, unsigned char *out, size_t n);
-static void unpack_hex(const unsigned char *in, size_t n, char *hex);
-static unsigned memo_slot(const char *key);
 
 /* A uuid's 32 hex digits as 16 bytes; -1 when it is not one. */
 static int pack_uuid(const char *id, unsigned char out[16])
@@ -289,58 +332,12 @@ void vc_store_unlock(struct vc_db *db, const char *key)
     vc_result_free(vc_db_exec(db, &st_unlock, params, NULL));
 }
 
-/* Keys to their tracks, as bytes: half the memory of the hex (every page
- * of the table is touched once a worker has seen a few hundred keys). */
+/* Keys to their tracks (every page of the table is touched once a worker
+ * has seen a few hundred keys). */
 static struct {
     unsigned char key[32], id[16];
     unsigned char used;
 } memo[MEMO_SLOTS];
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* 2n hex digits as n bytes; -1 when they are not exactly that. */
-static int pack_hex(const char *hex, unsigned char *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return hex[2 * n] == '\0' ? 0 : -1;
-}
-
-static void unpack_hex(const unsigned char *in, size_t n, char *hex)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[in[i] >> 4];
-        hex[2 * i + 1] = digits[in[i] & 15];
-    }
-    hex[2 * n] = '\0';
-}
-
-static unsigned memo_slot(const char *key)
-{
-    /* A sha256 or a random uuid in hex: its first digits are already
-     * uniform. */
-    unsigned h = 0;
-
-    for (int i = 0; i < 8; i++)
-        h = h * 16 + (unsigned)(hex_value(key[i]) & 15);
-    return h % MEMO_SLOTS;
-}
 
 int vc_store_memo_get(const char *key, char id[VC_UUID_SIZE])
 {
