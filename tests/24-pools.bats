@@ -53,7 +53,7 @@ pool_pids() { status | jq -r ".workers.list[] | select(.pool == \"$1\") | .pid" 
     [ "$(pool_requests api)" -eq $((api + 2)) ]
 }
 
-fcgi_conns() { curl -s "$VOXCAT_URL/status/metrics" | awk '$1 == "voxcat_fcgi_connections_total" { print $2 }'; }
+fcgi_conns() { metric voxcat_fcgi_connections_total; }
 
 @test "nginx keeps its connections to the api pool: hundreds of reads, a flat connection count" {
     curl -s -o /dev/null "$VOXCAT_URL/status/live"

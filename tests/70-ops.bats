@@ -6,10 +6,6 @@ load helpers/common
 setup_file() { stack_up --workers 2 --env VOXCAT_DEFAULT_MODEL=espeak; }
 teardown_file() { stack_down; }
 
-metric() {  # metric NAME_WITH_LABELS: its value, 0 when absent
-    curl -s "$VOXCAT_URL/status/metrics" | awk -v k="$1" '$1 == k {print $2; found=1} END {if (!found) print 0}'
-}
-
 @test "/status/metrics is valid Prometheus text (promtool)" {
     curl -s -o /dev/null "$VOXCAT_URL/status"
     run curl -sS -D "$BATS_TEST_TMPDIR/h" -o "$BATS_TEST_TMPDIR/m" "$VOXCAT_URL/status/metrics"

@@ -64,6 +64,11 @@ reload_pool() {
 # curl the stack: prints the body, sets $status_code via -w into a file.
 api() { curl -sS --max-time 30 "$@"; }
 
+# metric NAME_WITH_LABELS: its value in /status/metrics, 0 when absent.
+metric() {
+    curl -s "$VOXCAT_URL/status/metrics" | awk -v k="$1" '$1 == k {print $2; found=1} END {if (!found) print 0}'
+}
+
 # http_status URL [curl args]: just the status code.
 http_status() {
     local url=$1
