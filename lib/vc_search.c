@@ -409,8 +409,8 @@ static void order_clause(const struct sort_key *keys, int n, const char *prefix,
  * follow, and after a value every NULL does. The values are parameters;
  * their types come from the columns they are compared with. */
 static enum vc_code keyset_clause(struct query *qy, const struct sort_key *keys, int n,
-                                  json_t *vals, const char *rank, char *buf, size_t len,
-                                  struct vc_error *err)
+                                  json_t *vals, const char *rank, int where, char *buf,
+                                  size_t len, struct vc_error *err)
 {
     char cond[4096] = "", next[4096], col[1100];
 
@@ -437,7 +437,7 @@ static enum vc_code keyset_clause(struct query *qy, const struct sort_key *keys,
             return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "q", "search too long");
         memcpy(cond, next, (size_t)w + 1);
     }
-    if ((size_t)snprintf(buf, len, " %s %s", qy->where[0] ? "AND" : "WHERE", cond) >= len)
+    if ((size_t)snprintf(buf, len, " %s %s", where ? "AND" : "WHERE", cond) >= len)
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "q", "search too long");
     return VC_OK;
 }
@@ -467,7 +467,8 @@ static double estimate_matches(struct vc_db *db, struct query *qy, struct vc_err
 
 /* Whether websearch_to_tsquery may make a phrase of q: a quote, or
  * punctuation inside a word ("rock-n-roll" is a phrase of its parts). A
- * leading '-' negates and is no phrase. */
+ * leading '-' negates and is no phrase. The planner estimates a phrase
+ * as if its words could stand anywhere. */
 static int may_phrase(const char *q)
 {
     for (size_t i = 0; q[i]; i++) {
@@ -478,29 +479,24 @@ static int may_phrase(const char *q)
     return 0;
 }
 
-/* How many rows match: exact up to VC_SEARCH_EXACT_MAX, counting no
- * further than one past it; beyond, the planner's estimate (never below
- * the bound) and *estimated = 1. When the estimate is far past the bound
- * (a common word: its statistics are good) even the bounded count is
- * skipped - but not for a phrase, which the planner estimates as if its
- * words could stand anywhere: "free road" was estimated at 4,500 rows of
- * a million and matched 172, and ranking those by weight class walked
- * the whole catalog newest first (3.4 s). -1 with err on failure. */
-static long count_matches(struct vc_db *db, struct query *qy, const char *q,
-                          int *estimated, struct vc_error *err)
+/* The total from n matches counted no further than one past the bound:
+ * n itself within it, else the planner's estimate est (never below n)
+ * and *estimated = 1. */
+static long total_of(long n, double est, int *estimated)
+{
+    *estimated = n > VC_SEARCH_EXACT_MAX;
+    return *estimated && est > n ? (long)est : n;
+}
+
+/* The rows matching qy, counted no further than one past the bound, as a
+ * total (total_of); -1 with err on failure. */
+static long bounded_count(struct vc_db *db, struct query *qy, double est, int *estimated,
+                          struct vc_error *err)
 {
     char sql[SQL_MAX];
     struct vc_result *res;
-    double est = estimate_matches(db, qy, err);
     long n;
 
-    *estimated = 0;
-    if (est < 0)
-        return -1;
-    if (est >= 2.0 * VC_SEARCH_EXACT_MAX && (q == NULL || !may_phrase(q) || 1)) {
-        *estimated = 1;
-        return (long)est;
-    }
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM (SELECT 1 FROM audio_tracks t%s LIMIT %d) x",
              qy->where, VC_SEARCH_EXACT_MAX + 1);
@@ -509,10 +505,27 @@ static long count_matches(struct vc_db *db, struct query *qy, const char *q,
         return -1;
     n = strtol(vc_result_value(res, 0, 0), NULL, 10);
     vc_result_free(res);
-    if (n <= VC_SEARCH_EXACT_MAX)
-        return n;
-    *estimated = 1;
-    return est > n ? (long)est : n;
+    return total_of(n, est, estimated);
+}
+
+/* How many rows match: exact up to VC_SEARCH_EXACT_MAX, counting no
+ * further than one past it; beyond, the planner's estimate (never below
+ * the bound) and *estimated = 1. When the estimate is far past the bound
+ * (a common word: its statistics are good) even the bounded count is
+ * skipped. -1 with err on failure. */
+static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
+                          struct vc_error *err)
+{
+    double est = estimate_matches(db, qy, err);
+
+    *estimated = 0;
+    if (est < 0)
+        return -1;
+    if (est >= 2.0 * VC_SEARCH_EXACT_MAX) {
+        *estimated = 1;
+        return (long)est;
+    }
+    return bounded_count(db, qy, est, estimated, err);
 }
 
 /* Take the page's extra row off (it only says there are more) and turn
@@ -563,12 +576,13 @@ static void page_sql(const struct query *qy, const char *tsq, struct page_sql *p
  * in the page's order and limit) and build its rows: [items, [[key values
  * as text] per row]] (new reference). Only the page's rows are built as
  * JSON: whole rows for every match would cost more than the ranking. */
-static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                         const struct page_sql *ps, const char *inner, struct vc_error *err)
+static json_t *page_rows_with(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                              const struct page_sql *ps, const char *with, const char *inner,
+                              const char *extra, struct vc_error *err)
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
-    char sql[SQL_MAX], outer[1400], keytext[256] = "";
+    char sql[SQL_MAX * 2], outer[1400], keytext[256] = "";
     struct vc_result *res;
     json_t *out;
 
@@ -578,12 +592,12 @@ static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct que
     }
     order_clause(keys, n, "p.", "p.rank", outer, sizeof(outer));
     snprintf(sql, sizeof(sql),
-             "SELECT jsonb_build_array("
+             "%sSELECT jsonb_build_array("
              " coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
              "  'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]'), "
-             " coalesce(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), '[]'))::text "
+             " coalesce(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), '[]')%s)::text "
              "FROM (%s) p JOIN audio_tracks t ON t.id = p.id",
-             ps->head, outer, keytext, outer, inner);
+             with, ps->head, outer, keytext, outer, extra, inner);
     res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
     if (res == NULL) {
         /* A cursor's value the column's type refuses was made by hand. */
@@ -597,33 +611,67 @@ static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct que
     return out;
 }
 
-/* The page in the exact order: limit + 1 rows after offset or the cursor. */
+static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                         const struct page_sql *ps, const char *inner, struct vc_error *err)
+{
+    return page_rows_with(db, s, qy, ps, "", inner, "", err);
+}
+
+/* The page in the exact order: limit + 1 rows after offset or the cursor.
+ * With matched != NULL the matches are first gathered, at most
+ * VC_SEARCH_EXACT_MAX + 1 of them with their rank and sort keys, and both
+ * the page and their number (*matched) come from that one pass: counting
+ * and then ranking read every match twice, and a match costs a heap visit
+ * (GIN rechecks). The page is right only when *matched is within the
+ * bound. */
 static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                          const char *tsq, struct vc_error *err)
+                          const char *tsq, long *matched, struct vc_error *err)
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
     struct page_sql ps;
-    char inner[SQL_MAX], order[1400], lim[24], off[24], after[6000] = "", carry[32] = "";
+    char inner[SQL_MAX], with[SQL_MAX] = "", gate[1100], order[1400], lim[24], off[24];
+    char after[6000] = "", carry[32] = "";
+    const char *rank, *from;
+    json_t *page;
 
     page_sql(qy, tsq, &ps);
+    if (matched != NULL) {
+        /* The matches' ids, no more than one past the bound: as dear as
+         * counting them. Past the bound the page is not wanted: the gate
+         * skips reading the rows again, ranking and building it. */
+        snprintf(with, sizeof(with),
+                 "WITH m AS MATERIALIZED (SELECT t.id FROM audio_tracks t%s LIMIT %d) ",
+                 qy->where, VC_SEARCH_EXACT_MAX + 1);
+        snprintf(gate, sizeof(gate), " WHERE (SELECT count(*) FROM m) <= %d", VC_SEARCH_EXACT_MAX);
+        from = "m JOIN audio_tracks t ON t.id = m.id";
+    } else {
+        snprintf(gate, sizeof(gate), "%s", qy->where);
+        from = "audio_tracks t";
+    }
+    rank = ps.rank;
     if (s->after != NULL
-        && keyset_clause(qy, keys, n, s->after, ps.rank, after, sizeof(after), err) != VC_OK)
+        && keyset_clause(qy, keys, n, s->after, rank, gate[0] != '\0', after, sizeof(after),
+                         err) != VC_OK)
         return NULL;
     /* The outer ORDER BY and the cursor need the sort column too. */
     if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
         snprintf(carry, sizeof(carry), ", t.%s", s->sort);
-    order_clause(keys, n, "t.", ps.rank, order, sizeof(order));
+    order_clause(keys, n, "t.", rank, order, sizeof(order));
     snprintf(lim, sizeof(lim), "%ld", s->limit + 1);
     snprintf(off, sizeof(off), "%ld", s->offset);
     {
         int pl = add_param(qy, lim), po = add_param(qy, off);
         snprintf(inner, sizeof(inner),
-                 "SELECT t.id, %s AS rank, t.created_at%s FROM audio_tracks t%s%s "
+                 "SELECT t.id, %s AS rank, t.created_at%s FROM %s%s%s "
                  "ORDER BY %s LIMIT $%d::int OFFSET $%d::int",
-                 ps.rank, carry, qy->where, after, order, pl, po);
+                 rank, carry, from, gate, after, order, pl, po);
     }
-    return page_rows(db, s, qy, &ps, inner, err);
+    page = page_rows_with(db, s, qy, &ps, with, inner,
+                          matched != NULL ? ", (SELECT count(*) FROM m)" : "", err);
+    if (page != NULL && matched != NULL)
+        *matched = (long)json_integer_value(json_array_get(page, 2));
+    return page;
 }
 
 /* Ranking by weight class, for a q with more matches than can be ranked
@@ -632,8 +680,9 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
  * shown is ts_rank's weight of the class (1, 0.4, 0.2) and within a class
  * the newest come first. Each class is read newest first through
  * audio_tracks_created, or through its own GIN index when it is rare
- * (the planner picks), and only as far as the page needs: a common word's
- * first page reads a few dozen rows instead of ranking every match. */
+ * (the planner picks; for a phrase or NOT, see below), and only as far
+ * as the page needs: a common word's first page reads a few dozen rows
+ * instead of ranking every match. */
 static const struct {
     const char *weight, *when;
     int whole;              /* the class's test does not imply a match */
@@ -681,7 +730,7 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
     /* A match of plain words in a part implies one in the whole; a NOT
      * (or a hyphen, which may be one) does not. */
     int negates = strchr(s->q, '-') != NULL;
-    int phrase = may_phrase(s->q);
+    int guess = may_phrase(s->q) || negates;
 
     page_sql(qy, tsq, &ps);
     for (size_t k = 0; page != NULL && k < NCLASSES; k++) {
@@ -711,16 +760,19 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
         snprintf(cond, sizeof(cond), "%s%s%s", when, whole ? " AND " : "",
                  whole ? qy->where + strlen(" WHERE ") : qy->where + qy->filters_at);
         pl = add_param(qy, lim);
-        /* The planner takes a phrase for its words anywhere: it expects a
+        /* The planner's estimate of a class is a guess for a phrase or an
+         * exclusion. It takes a phrase for its words anywhere, expects a
          * dense class and walks newest first through rows that seldom
          * match ("honey love": 254 of the 23,062 rows with both words,
          * 218 ms), or, told not to, rechecks every row with both words
-         * ("love love": 310,000, 530 ms). So a phrase's class is looked
-         * for among the newest rows first, then read whole and sorted. */
+         * ("love love": 310,000, 530 ms); it took the title hits of
+         * "song -home" for 756 and read 11,478 to sort them (64 ms). So
+         * such a class is looked for among the newest rows first, then
+         * read whole and sorted. */
         part = page_rows(db, s, qy, &ps,
-                         class_sql(phrase ? CLASS_NEWEST_ROWS : 0, classes[c].weight, cond,
+                         class_sql(guess ? CLASS_NEWEST_ROWS : 0, classes[c].weight, cond,
                                    after, pl, inner, sizeof(inner)), err);
-        if (phrase && part != NULL) {
+        if (guess && part != NULL) {
             /* Too few among the newest: as many rows as the density found
              * says the page needs (twice, for luck), when a few were found
              * (one alone says little), then all. */
@@ -770,19 +822,41 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     struct query qy;
     char tsq[1024];
     json_t *page = NULL, *items, *cursor, *out = NULL;
-    long total;
-    int estimated, by_class;
+    long total, matched;
+    int estimated, by_class, base;
+    double est;
 
     if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK)
         goto done;
-    total = count_matches(db, &qy, qy.has_q ? s->q : NULL, &estimated, err);
-    if (total < 0)
+    base = qy.n;
+    est = estimate_matches(db, &qy, err);
+    if (est < 0)
         goto done;
+    total = (long)est;
+    estimated = est >= 2.0 * VC_SEARCH_EXACT_MAX;
+    if (!estimated && s->after != NULL && s->by_class) {
+        total = bounded_count(db, &qy, est, &estimated, err);
+        if (total < 0)
+            goto done;
+    } else if (!estimated) {
+        /* Maybe within the bound: the count and the page in one pass. */
+        page = fetch_page(db, s, &qy, tsq, &matched, err);
+        if (page == NULL)
+            goto done;
+        total = total_of(matched, est, &estimated);
+        if (estimated) {
+            json_decref(page);
+            page = NULL;
+            qy.n = base;
+        }
+    }
     /* Past the bound, ranking every match is what costs: rank by class
      * (min_rank asks for ts_rank itself). A cursor keeps its regime. */
     by_class = qy.has_q && strcmp(s->sort, "rank") == 0 && s->min_rank == 0
                && (s->after ? s->by_class : estimated);
-    page = by_class ? fetch_page_by_class(db, s, &qy, tsq, err) : fetch_page(db, s, &qy, tsq, err);
+    if (page == NULL)
+        page = by_class ? fetch_page_by_class(db, s, &qy, tsq, err)
+                        : fetch_page(db, s, &qy, tsq, NULL, err);
     if (page == NULL)
         goto done;
     items = json_array_get(page, 0);
@@ -821,7 +895,7 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
         free_query(&qy);
         return NULL;
     }
-    total = count_matches(db, &qy, qy.has_q ? s->q : NULL, &estimated, err);
+    total = count_matches(db, &qy, &estimated, err);
     if (total < 0) {
         free_query(&qy);
         return NULL;

@@ -110,34 +110,56 @@ page_all() {
     search 'q=love' | jq -e '.ranking == "weight_class"'
 }
 
-@test "past the bound a title/artist hit outranks an album hit, which outranks the rest, on every page" {
-    tsq="websearch_to_tsquery('simple', 'love')"
-    search 'q=love' | jq -e '.total_is_estimate == true and .ranking == "weight_class"'
+# Every page of Q (a query string) by cursor, in the weight-class ranking
+# of TSQ (its tsquery in SQL): the ranks never rise, each class holds
+# exactly its rows, newest first within a class, and no row comes twice.
+class_pages() {
+    local q=$1 tsq=$2 a b all cursor='' body
+    search "$q" | jq -e '.total_is_estimate == true and .ranking == "weight_class"' >/dev/null ||
+        { echo "$q: not ranked by weight class"; return 1; }
     a=$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE ts_filter(search_vector, '{a}') @@ $tsq")
     b=$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE ts_filter(search_vector, '{a,b}') @@ $tsq AND NOT ts_filter(search_vector, '{a}') @@ $tsq")
     all=$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE search_vector @@ $tsq")
-    [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ "$all" -gt 2000 ]
-    # Every page, by cursor: the ranks never rise, each class holds exactly
-    # its rows, newest first within a class, and no row comes twice.
-    cursor=''
+    [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ "$all" -gt "$((a + b))" ] || { echo "$q: classes $a $b $all"; return 1; }
     : >"$BATS_TEST_TMPDIR/rows"
     while :; do
-        body=$(curl -s -G "$VOXCAT_URL/search?q=love&limit=100" --data-urlencode "cursor=$cursor")
+        body=$(curl -s -G "$VOXCAT_URL/search?$q&limit=100" --data-urlencode "cursor=$cursor")
         jq -r '.items[] | "\(.rank) \(.created_at) \(.id)"' <<<"$body" >>"$BATS_TEST_TMPDIR/rows"
         [ "$(jq -r .has_more <<<"$body")" = true ] || break
         cursor=$(jq -r .next_cursor <<<"$body")
     done
-    [ "$(wc -l <"$BATS_TEST_TMPDIR/rows")" -eq "$all" ]
-    [ "$(awk '$1 == 1' "$BATS_TEST_TMPDIR/rows" | wc -l)" -eq "$a" ]
-    [ "$(awk '$1 == 0.4' "$BATS_TEST_TMPDIR/rows" | wc -l)" -eq "$b" ]
-    sort -s -k1,1gr -k2,2r "$BATS_TEST_TMPDIR/rows" | cmp - "$BATS_TEST_TMPDIR/rows"
-    [ "$(cut -d' ' -f3 "$BATS_TEST_TMPDIR/rows" | sort | uniq -d | wc -l)" -eq 0 ]
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/rows")" -eq "$all" ] || { echo "$q: not $all rows"; return 1; }
+    [ "$(awk '$1 == 1' "$BATS_TEST_TMPDIR/rows" | wc -l)" -eq "$a" ] || { echo "$q: class A"; return 1; }
+    [ "$(awk '$1 == 0.4' "$BATS_TEST_TMPDIR/rows" | wc -l)" -eq "$b" ] || { echo "$q: class B"; return 1; }
+    sort -s -k1,1gr -k2,2r "$BATS_TEST_TMPDIR/rows" | cmp - "$BATS_TEST_TMPDIR/rows" || { echo "$q: order"; return 1; }
+    [ "$(cut -d' ' -f3 "$BATS_TEST_TMPDIR/rows" | sort | uniq -d | wc -l)" -eq 0 ] || { echo "$q: a row twice"; return 1; }
+    [ "$all" -gt 2000 ]
+}
+
+@test "past the bound a title/artist hit outranks an album hit, which outranks the rest, on every page" {
+    class_pages 'q=love' "websearch_to_tsquery('simple', 'love')"
     # The crafted rows of 40-catalog, added here: the title hit is first.
     psql_q -c "INSERT INTO audio_tracks (title, artist, album, genre, status, created_at) VALUES
         ('Quietly Zebrafish', 'X', 'Y', 'Z', 'COMPLETED', now() - interval '3 days'),
         ('A', 'B', 'Zebrafish Album', 'Z', 'COMPLETED', now() - interval '2 days'),
         ('C', 'D', 'E', 'zebrafish', 'COMPLETED', now() - interval '1 day')" >/dev/null
     search 'q=zebrafish' | jq -e '[.items[].title] == ["Quietly Zebrafish", "A", "C"]'
+}
+
+@test "a phrase past the bound is ranked by weight class too, whichever way its class is read" {
+    # 12,000 rows with both words, and the phrase in a fifth of them: in
+    # the title (class A) among the newest and the oldest, the album (B)
+    # and the genre (C); its class A is dense among the newest rows, B
+    # sparse (read whole), C in between (read among more rows).
+    psql_q -c "INSERT INTO audio_tracks (title, album, genre, status, created_at)
+        SELECT CASE WHEN i % 16 = 0 OR (i > 11500 AND i % 4 = 0) THEN 'quokka wombat ' || i ELSE 'wombat ' || i || ' quokka' END,
+               CASE WHEN i % 97 = 1 THEN 'quokka wombat' ELSE 'album' END,
+               CASE WHEN i % 9 = 2 THEN 'quokka wombat' ELSE 'genre' END,
+               'COMPLETED', now() + i * interval '1 second'
+        FROM generate_series(1, 12000) i" >/dev/null
+    psql_q -c "ANALYZE audio_tracks" >/dev/null
+    class_pages 'q=%22quokka+wombat%22' "websearch_to_tsquery('simple', '\"quokka wombat\"')"
+    psql_q -c "DELETE FROM audio_tracks WHERE title LIKE '%quokka%'" >/dev/null
 }
 
 @test "the last page has no next_cursor" {
