@@ -278,7 +278,9 @@ static void add_where(struct query *qy, const char *fmt, int n)
 }
 
 /* Split off the last word of q when it is a plain word being typed (not
- * quoted, not negated, not OR): it becomes a prefix match. */
+ * quoted, not negated): it becomes a prefix match. A last "or" is one
+ * too: websearch_to_tsquery reads a trailing "or" as a word, and "or" is
+ * how "orchid" starts. */
 static int split_prefix(struct query *qy, const char *q)
 {
     size_t n = strlen(q);
@@ -296,7 +298,7 @@ static int split_prefix(struct query *qy, const char *q)
     if (qy->q_rest == NULL)
         return -1;
     if (quotes % 2 != 0 || start == end || q[start] == '-' || q[start] == '"'
-        || q[end - 1] == '"' || (end - start == 2 && strncasecmp(q + start, "or", 2) == 0))
+        || q[end - 1] == '"')
         return 0;
     for (size_t i = start; i < end; i++) {
         unsigned char c = (unsigned char)q[i];
@@ -320,25 +322,29 @@ static void free_query(struct query *qy)
  * which is a prefix (escaped as a quoted lexeme). */
 static const char *tsquery_sql(struct query *qy, char *buf, size_t len)
 {
-    int r = add_param(qy, qy->q_rest);
+    size_t rl = strlen(qy->q_rest);
+    char prefix[512];
+    int or_join;
 
     if (qy->q_prefix == NULL) {
-        snprintf(buf, len, "websearch_to_tsquery('simple', $%d)", r);
+        snprintf(buf, len, "websearch_to_tsquery('simple', $%d)", add_param(qy, qy->q_rest));
         return buf;
     }
-    {
-        int p = add_param(qy, qy->q_prefix);
-        /* "a OR b" typed as "a OR b": the prefix joins with OR. */
-        size_t rl = strlen(qy->q_rest);
-        int or_join = rl >= 3 && strncasecmp(qy->q_rest + rl - 3, "or ", 3) == 0
-                      && (rl == 3 || isspace((unsigned char)qy->q_rest[rl - 4]));
-        if (or_join)
-            qy->q_rest[rl - 3] = '\0';
-        snprintf(buf, len,
-                 "(websearch_to_tsquery('simple', $%d) %s "
-                 "to_tsquery('simple', '''' || replace(replace($%d, '\\', '\\\\'), '''', '''''') || ''':*'))",
-                 r, or_join ? "||" : "&&", p);
-    }
+    /* "a OR b" typed as "a OR b": the prefix joins with OR. */
+    or_join = rl >= 3 && strncasecmp(qy->q_rest + rl - 3, "or ", 3) == 0
+              && (rl == 3 || isspace((unsigned char)qy->q_rest[rl - 4]));
+    if (or_join)
+        qy->q_rest[rl - 3] = '\0';
+    snprintf(prefix, sizeof(prefix),
+             "to_tsquery('simple', '''' || replace(replace($%d, '\\', '\\\\'), '''', '''''') || ''':*')",
+             add_param(qy, qy->q_prefix));
+    /* The word being typed alone: websearch_to_tsquery of nothing would
+     * only add a NOTICE to every search. */
+    if (qy->q_rest[strspn(qy->q_rest, " \t\r\n\f\v")] == '\0')
+        snprintf(buf, len, "%s", prefix);
+    else
+        snprintf(buf, len, "(websearch_to_tsquery('simple', $%d) %s %s)",
+                 add_param(qy, qy->q_rest), or_join ? "||" : "&&", prefix);
     return buf;
 }
 

@@ -36,6 +36,15 @@ snapshot() { psql_q -c "SELECT md5(string_agg((to_jsonb(t) - 'lease_until')::tex
     [ "$(titles 'q=electr' | jq 'sort')" = "$(echo '["Electric Avenue","Electricity"]' | jq 'sort')" ]
     [ "$(titles 'q=caf')" = '["Café Noir"]' ]
     [ "$(titles 'q=coraz')" = '["Corazón de Niño"]' ]
+    # "or" being typed is a word's start too, alone or after another word
+    # (not the OR of "a or b", which needs its b).
+    psql_q -c "INSERT INTO audio_tracks (id, title, status) VALUES ('$(id 990)', 'Orchid Harbor', 'COMPLETED')" >/dev/null
+    run titles 'q=or'
+    run2=$(titles 'q=harbor+or')
+    psql_q -c "DELETE FROM audio_tracks WHERE id = '$(id 990)'" >/dev/null
+    [ "$output" = '["Orchid Harbor"]' ]
+    [ "$run2" = '["Orchid Harbor"]' ]
+    [ "$(search 'q=harbor+or+electricity' | jq .total)" = 3 ]
 }
 
 @test "phrases and exclusions" {
