@@ -624,12 +624,12 @@ static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct que
 }
 
 /* The page in the exact order: limit + 1 rows after offset or the cursor.
- * With matched != NULL the matches are first gathered, at most
- * VC_SEARCH_EXACT_MAX + 1 of them with their rank and sort keys, and both
- * the page and their number (*matched) come from that one pass: counting
- * and then ranking read every match twice, and a match costs a heap visit
- * (GIN rechecks). The page is right only when *matched is within the
- * bound. */
+ * With matched != NULL the matches' ids are first gathered, at most
+ * VC_SEARCH_EXACT_MAX + 1 of them, and both the page and their number
+ * (*matched) come from that one statement: counting and then ranking read
+ * every match twice, and a match costs a heap visit (GIN rechecks). The
+ * page is right only when *matched is within the bound (it is empty
+ * beyond). */
 static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
                           const char *tsq, long *matched, struct vc_error *err)
 {
@@ -638,7 +638,7 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
     struct page_sql ps;
     char inner[SQL_MAX], with[SQL_MAX] = "", gate[1100], order[1400], lim[24], off[24];
     char after[6000] = "", carry[32] = "";
-    const char *rank, *from;
+    const char *from;
     json_t *page;
 
     page_sql(qy, tsq, &ps);
@@ -655,15 +655,14 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
         snprintf(gate, sizeof(gate), "%s", qy->where);
         from = "audio_tracks t";
     }
-    rank = ps.rank;
     if (s->after != NULL
-        && keyset_clause(qy, keys, n, s->after, rank, gate[0] != '\0', after, sizeof(after),
+        && keyset_clause(qy, keys, n, s->after, ps.rank, gate[0] != '\0', after, sizeof(after),
                          err) != VC_OK)
         return NULL;
     /* The outer ORDER BY and the cursor need the sort column too. */
     if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
         snprintf(carry, sizeof(carry), ", t.%s", s->sort);
-    order_clause(keys, n, "t.", rank, order, sizeof(order));
+    order_clause(keys, n, "t.", ps.rank, order, sizeof(order));
     snprintf(lim, sizeof(lim), "%ld", s->limit + 1);
     snprintf(off, sizeof(off), "%ld", s->offset);
     {
@@ -671,7 +670,7 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
         snprintf(inner, sizeof(inner),
                  "SELECT t.id, %s AS rank, t.created_at%s FROM %s%s%s "
                  "ORDER BY %s LIMIT $%d::int OFFSET $%d::int",
-                 rank, carry, from, gate, after, order, pl, po);
+                 ps.rank, carry, from, gate, after, order, pl, po);
     }
     page = page_rows_with(db, s, qy, &ps, with, inner,
                           matched != NULL ? ", (SELECT count(*) FROM m)" : "", err);
