@@ -514,11 +514,18 @@ static long bounded_count(struct vc_db *db, struct query *qy, double est, int *e
     return total_of(n, est, estimated);
 }
 
+/* Whether the planner's estimate is so far past the bound (a common
+ * word: its statistics are good) that even the bounded count is skipped
+ * and the estimate is the total. */
+static int past_counting(double est)
+{
+    return est >= 2.0 * VC_SEARCH_EXACT_MAX;
+}
+
 /* How many rows match: exact up to VC_SEARCH_EXACT_MAX, counting no
  * further than one past it; beyond, the planner's estimate (never below
- * the bound) and *estimated = 1. When the estimate is far past the bound
- * (a common word: its statistics are good) even the bounded count is
- * skipped. -1 with err on failure. */
+ * the bound) and *estimated = 1 (see past_counting). -1 with err on
+ * failure. */
 static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
                           struct vc_error *err)
 {
@@ -527,7 +534,7 @@ static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
     *estimated = 0;
     if (est < 0)
         return -1;
-    if (est >= 2.0 * VC_SEARCH_EXACT_MAX) {
+    if (past_counting(est)) {
         *estimated = 1;
         return (long)est;
     }
@@ -698,6 +705,12 @@ static const struct {
 };
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
 
+/* The rows of a [items, keys] page. */
+static long rows_of(json_t *page)
+{
+    return (long)json_array_size(json_array_get(page, 0));
+}
+
 /* The SQL reading a class: newest (rows > 0) among that many newest rows
  * after the cursor only; as the planner picks (0); or whole and then
  * sorted (-1; OFFSET 0 keeps the planner from walking
@@ -743,7 +756,7 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
         int whole = classes[c].whole || negates;
         char when[3000], cond[4000], inner[SQL_MAX], after[200] = "", lim[24];
         int pl;
-        long have = (long)json_array_size(json_array_get(page, 0));
+        long have = rows_of(page);
         json_t *part;
 
         if (have >= want)
@@ -777,20 +790,24 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
         part = page_rows(db, s, qy, &ps,
                          class_sql(guess ? CLASS_NEWEST_ROWS : 0, classes[c].weight, cond,
                                    after, pl, inner, sizeof(inner)), err);
-        if (guess && part != NULL) {
+        if (guess && part != NULL && rows_of(part) < want - have) {
             /* Too few among the newest: as many rows as the density found
              * says the page needs (twice, for luck), when a few were found
              * (one alone says little), then all. */
-            long found = (long)json_array_size(json_array_get(part, 0));
+            long found = rows_of(part);
             long rows = found >= 3 ? CLASS_NEWEST_ROWS * 2 * (want - have) / found : 0;
-            for (int step = 0; part != NULL && found < want - have && step < 2; step++) {
-                if (step == 0 && (rows <= 0 || rows > CLASS_WALK_MAX))
-                    continue;
+
+            if (rows > 0 && rows <= CLASS_WALK_MAX) {
                 json_decref(part);
                 part = page_rows(db, s, qy, &ps,
-                                 class_sql(step == 0 ? rows : -1, classes[c].weight, cond, after,
-                                           pl, inner, sizeof(inner)), err);
-                found = part ? (long)json_array_size(json_array_get(part, 0)) : 0;
+                                 class_sql(rows, classes[c].weight, cond, after, pl, inner,
+                                           sizeof(inner)), err);
+            }
+            if (part != NULL && rows_of(part) < want - have) {
+                json_decref(part);
+                part = page_rows(db, s, qy, &ps,
+                                 class_sql(-1, classes[c].weight, cond, after, pl, inner,
+                                           sizeof(inner)), err);
             }
         }
         if (part == NULL) {
@@ -838,7 +855,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     if (est < 0)
         goto done;
     total = (long)est;
-    estimated = est >= 2.0 * VC_SEARCH_EXACT_MAX;
+    estimated = past_counting(est);
     if (!estimated && s->after != NULL && s->by_class) {
         total = bounded_count(db, &qy, est, &estimated, err);
         if (total < 0)
