@@ -38,7 +38,7 @@ static enum vc_code authenticate(struct vc_request *req, const char *header,
     if (rc != VC_OK)
         return rc;
     req->authenticated = 1;
-    vc_request_log(req, "token", json_string(req->token.name));
+    vc_request_log_str(req, "token", req->token.name);
     return VC_OK;
 }
 

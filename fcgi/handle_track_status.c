@@ -66,7 +66,7 @@ enum vc_code vc_handle_track_status_put(struct vc_request *req, struct vc_error 
                                  req->worker->cfg->max_retries, req->worker->cfg->lease_s,
                                  &who, err);
     if (body != NULL) {
-        vc_request_log(req, "track_id", json_string(req->captures[0]));
+        vc_request_log_str(req, "track_id", req->captures[0]);
         vc_reply_json(req, 200, body, "Cache-Control: no-store\r\n");
     }
 out:

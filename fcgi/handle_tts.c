@@ -19,6 +19,7 @@
 #include "vc_catalog.h"
 #include "vc_engines.h"
 #include "vc_log.h"
+#include "vc_text.h"
 #include "vc_store.h"
 #include "vc_track.h"
 #include "vc_tts.h"
@@ -33,11 +34,11 @@ static void reply_audio(struct vc_request *req, const char *key, enum vc_format 
     char headers[VC_CACHE_PATH_MAX + 640];
 
     vc_cache_accel_uri(req->worker->cfg, key, f, uri);
-    snprintf(headers, sizeof(headers),
-             "X-Accel-Redirect: %s\r\nCache-Control: %s\r\n"
-             "Content-Location: /tts/audio/%s.%s\r\n%s",
-             uri, immutable ? "public, max-age=31536000, immutable" : "public, max-age=3600",
-             key, vc_format_name(f), extra ? extra : "");
+    (void)vc_strjoin(headers, sizeof(headers), "X-Accel-Redirect: ", uri,
+                     "\r\nCache-Control: ",
+                     immutable ? "public, max-age=31536000, immutable" : "public, max-age=3600",
+                     "\r\nContent-Location: /tts/audio/", key, ".", vc_format_name(f), "\r\n",
+                     extra ? extra : "", (char *)NULL);
     vc_reply_headers(req, 200, headers);
 }
 
@@ -105,15 +106,15 @@ static void note(struct vc_request *req, const struct vc_tts_input *in,
     req->engine = (int)in->choice.engine->id;
     req->cache = res->hit ? VC_REQ_CACHE_HIT : VC_REQ_CACHE_MISS;
     req->synthesized = res->synthesized;
-    vc_request_log(req, "engine", json_string(in->choice.engine->name));
-    vc_request_log(req, "cache", json_string(res->hit ? "HIT" : "MISS"));
-    vc_request_log(req, "format", json_string(vc_format_name(in->format)));
+    vc_request_log_str(req, "engine", in->choice.engine->name);
+    vc_request_log_str(req, "cache", res->hit ? "HIT" : "MISS");
+    vc_request_log_str(req, "format", vc_format_name(in->format));
     if (res->track_id[0])
-        vc_request_log(req, "track_id", json_string(res->track_id));
+        vc_request_log_str(req, "track_id", res->track_id);
     if (res->synthesized) {
-        vc_request_log(req, "synthesized", json_true());
-        vc_request_log(req, "synth_ms", json_real(round(res->synth_ms * 100) / 100));
-        vc_request_log(req, "store_ms", json_real(round(res->store_ms * 100) / 100));
+        vc_request_log_true(req, "synthesized");
+        vc_request_log_num(req, "synth_ms", res->synth_ms);
+        vc_request_log_num(req, "store_ms", res->store_ms);
     }
 }
 
@@ -137,7 +138,7 @@ static enum vc_code speak_streaming(struct vc_request *req, struct vc_tts_input 
     note(req, in, &res);
     if (rc != VC_OK && s.started) {
         /* The status is out already: the stream just ends. */
-        vc_request_log(req, "error", json_string(err->message));
+        vc_request_log_str(req, "error", err->message);
         return VC_OK;
     }
     if (rc != VC_OK)
@@ -211,7 +212,7 @@ static enum vc_code speak_later(struct vc_request *req, struct vc_tts_input *in,
         return err->code != VC_OK ? err->code : rc;
     }
     snprintf(headers, sizeof(headers), "Location: /status/%s\r\nX-Track-Id: %s\r\n", q->id, q->id);
-    vc_request_log(req, "track_id", json_string(q->id));
+    vc_request_log_str(req, "track_id", q->id);
     vc_reply_json(req, 202, track, headers);
     json_decref(track);
     if (!created) {
@@ -267,9 +268,9 @@ enum vc_code vc_speak_answer(struct vc_request *req, struct vc_tts_input *in,
         json_decref(track);
         return VC_OK;
     }
-    snprintf(extra, sizeof(extra), "%s%s%sX-Cache: %s\r\n%s",
-             res.track_id[0] ? "X-Track-Id: " : "", res.track_id, res.track_id[0] ? "\r\n" : "",
-             res.hit ? "HIT" : "MISS", res.degraded ? "X-Voxcat-Degraded: db\r\n" : "");
+    (void)vc_strjoin(extra, sizeof(extra), res.track_id[0] ? "X-Track-Id: " : "", res.track_id,
+                     res.track_id[0] ? "\r\n" : "", "X-Cache: ", res.hit ? "HIT" : "MISS", "\r\n",
+                     res.degraded ? "X-Voxcat-Degraded: db\r\n" : "", (char *)NULL);
     if (res.uncached)
         return reply_from_db(req, res.key, in->format, extra, err);
     reply_audio(req, res.key, in->format, extra, 0);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vc_text.h"
+
 static const char *reason(int status)
 {
     switch (status) {
@@ -31,21 +33,32 @@ static const char *reason(int status)
     return "Unknown";
 }
 
-/* libfcgi's own printf knows no %zu: headers are formatted here. */
+/* Headers are put piece by piece, not printed: every answer writes them,
+ * and printf's formats cost more than the copies (libfcgi's own printf
+ * knows no %zu either). */
 static void write_head(struct vc_request *req, int status, const char *content_type,
                        const char *extra, size_t len, int with_length)
 {
+    FCGX_Stream *out = req->fcgx->out;
     char line[512];
+    char num[24];
 
-    snprintf(line, sizeof(line), "Status: %d %s\r\n", status, reason(status));
-    FCGX_PutS(line, req->fcgx->out);
+    vc_utoa(status > 0 ? (unsigned)status : 0, num);
+    FCGX_PutS("Status: ", out);
+    FCGX_PutS(num, out);
+    FCGX_PutS(" ", out);
+    FCGX_PutS(reason(status), out);
+    FCGX_PutS("\r\n", out);
     if (content_type != NULL) {
-        snprintf(line, sizeof(line), "Content-Type: %s\r\n", content_type);
-        FCGX_PutS(line, req->fcgx->out);
+        FCGX_PutS("Content-Type: ", out);
+        FCGX_PutS(content_type, out);
+        FCGX_PutS("\r\n", out);
     }
     if (with_length) {
-        snprintf(line, sizeof(line), "Content-Length: %zu\r\n", len);
-        FCGX_PutS(line, req->fcgx->out);
+        vc_utoa(len, num);
+        FCGX_PutS("Content-Length: ", out);
+        FCGX_PutS(num, out);
+        FCGX_PutS("\r\n", out);
     }
     if (req->cors_origin != NULL) {
         snprintf(line, sizeof(line), "Access-Control-Allow-Origin: %.400s\r\nVary: Origin\r\n",
@@ -55,8 +68,10 @@ static void write_head(struct vc_request *req, int status, const char *content_t
                   "Location, Retry-After\r\n", req->fcgx->out);
     }
     if (req->request_id != NULL && req->request_id[0]) {
-        snprintf(line, sizeof(line), "X-Request-Id: %.64s\r\n", req->request_id);
-        FCGX_PutS(line, req->fcgx->out);
+        size_t n = strnlen(req->request_id, 64);
+        FCGX_PutS("X-Request-Id: ", out);
+        FCGX_PutStr(req->request_id, (int)n, out);
+        FCGX_PutS("\r\n", out);
     }
     if (extra != NULL)
         FCGX_PutS(extra, req->fcgx->out);

@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <curl/curl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,17 +183,61 @@ int vc_request_wants_json(const struct vc_request *req)
     return req->accept != NULL && strstr(req->accept, "application/json") != NULL;
 }
 
-void vc_request_log(struct vc_request *req, const char *key, json_t *value)
+/* The slot of key in the request's log fields: the one it had, or a new
+ * one; NULL when they are all taken. */
+static struct vc_log_field *log_slot(struct vc_request *req, const char *key)
 {
-    if (value == NULL)
+    for (size_t i = 0; i < req->nlog; i++)
+        if (strcmp(req->log[i].key, key) == 0)
+            return &req->log[i];
+    if (req->nlog == VC_REQUEST_LOG_MAX)
+        return NULL;
+    req->log[req->nlog].key = key;
+    return &req->log[req->nlog++];
+}
+
+void vc_request_log_str(struct vc_request *req, const char *key, const char *value)
+{
+    struct vc_log_field *f = value != NULL ? log_slot(req, key) : NULL;
+    size_t room = sizeof(req->log_text) - req->log_used;
+    size_t len;
+
+    if (f == NULL)
         return;
-    if (req->log == NULL)
-        req->log = json_object();
-    if (req->log == NULL) {
-        json_decref(value);
-        return;
+    len = strlen(value);
+    /* Cut on a character boundary, so the copy stays valid UTF-8. */
+    if (len >= room) {
+        len = room > 0 ? room - 1 : 0;
+        while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+            len--;
     }
-    json_object_set_new(req->log, key, value);
+    f->type = VC_LOG_STR;
+    f->str = req->log_text + req->log_used;
+    if (room > 0) {
+        memcpy(req->log_text + req->log_used, value, len);
+        req->log_text[req->log_used + len] = '\0';
+        req->log_used += len + 1;
+    } else {
+        f->str = "";
+    }
+}
+
+void vc_request_log_num(struct vc_request *req, const char *key, double value)
+{
+    struct vc_log_field *f = log_slot(req, key);
+
+    if (f == NULL)
+        return;
+    f->type = VC_LOG_HUNDREDTHS;
+    f->num = llround(value * 100);
+}
+
+void vc_request_log_true(struct vc_request *req, const char *key)
+{
+    struct vc_log_field *f = log_slot(req, key);
+
+    if (f != NULL)
+        f->type = VC_LOG_TRUE;
 }
 
 void vc_request_free(struct vc_request *req)
@@ -205,9 +250,9 @@ void vc_request_free(struct vc_request *req)
     free(req->path);
     free(req->body);
     free(req->capture_buf);
-    json_decref(req->log);
+    req->nlog = 0;
+    req->log_used = 0;
     req->path = NULL;
     req->body = NULL;
     req->capture_buf = NULL;
-    req->log = NULL;
 }

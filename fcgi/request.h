@@ -15,12 +15,15 @@
 #include "vc_audit.h"
 #include "vc_auth.h"
 #include "vc_error.h"
+#include "vc_log.h"
 
 struct vc_worker;
 
 #define VC_ACTOR_MAX VC_TOKEN_NAME_MAX     /* an actor's name, with its NUL */
 
 #define VC_MAX_PARAMS 32
+#define VC_REQUEST_LOG_MAX 12     /* a speech request logs 7 */
+#define VC_REQUEST_LOG_TEXT 1024
 
 struct vc_param {
     char *name;             /* percent-decoded */
@@ -59,7 +62,11 @@ struct vc_request {
     int status;
     size_t bytes_out;
     int replied;
-    json_t *log;                /* owned: extra access-log fields */
+    /* Extra access-log fields, their strings copied into log_text. */
+    struct vc_log_field log[VC_REQUEST_LOG_MAX];
+    size_t nlog;
+    char log_text[VC_REQUEST_LOG_TEXT];
+    size_t log_used;
 
     /* Filled by the speech handlers, read by the pool's counters. */
     enum vc_request_cache cache;
@@ -99,8 +106,13 @@ struct vc_actor vc_request_actor(const struct vc_request *req);
 /* Whether the client prefers JSON over audio (Accept: application/json). */
 int vc_request_wants_json(const struct vc_request *req);
 
-/* Add a field to the access-log line of this request (takes value). */
-void vc_request_log(struct vc_request *req, const char *key, json_t *value);
+/* Add a field to the access-log line of this request, or replace the
+ * one of the same key. key must outlive the request (a literal); a string
+ * value is copied (cut short when the request's log text is full). */
+void vc_request_log_str(struct vc_request *req, const char *key, const char *value);
+/* A number with two decimals (rounded), and true. */
+void vc_request_log_num(struct vc_request *req, const char *key, double value);
+void vc_request_log_true(struct vc_request *req, const char *key);
 
 /* Free what the request owns. */
 void vc_request_free(struct vc_request *req);

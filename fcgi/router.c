@@ -231,7 +231,7 @@ void vc_route(struct vc_request *req)
             vc_error_set(&err, VC_ERR_INTERNAL, NULL, "the handler gave no answer");
         /* Server-side failures are ours to look into: keep the why. */
         if (vc_error_http_status(err.code) >= 500)
-            vc_request_log(req, "error", json_string(err.message));
+            vc_request_log_str(req, "error", err.message);
         vc_reply_error(req, &err);
     }
 }

@@ -41,18 +41,20 @@ static void on_stop(int signo)
 
 static void access_log(struct vc_request *req, double ms)
 {
-    json_t *f = req->log ? json_incref(req->log) : json_object();
+    struct vc_log_field f[VC_REQUEST_LOG_MAX + 6];
+    size_t n = req->nlog;
 
-    if (f == NULL)
+    if (VC_LOG_INFO < vc_log_threshold)
         return;
-    json_object_set_new(f, "method", json_string(req->method));
-    json_object_set_new(f, "path", json_string(req->path ? req->path : "?"));
-    json_object_set_new(f, "route", json_string(req->route ? req->route : "-"));
-    json_object_set_new(f, "status", json_integer(req->status));
-    json_object_set_new(f, "bytes", json_integer((json_int_t)req->bytes_out));
-    json_object_set_new(f, "ms", json_real(((long)(ms * 100)) / 100.0));
-    vc_logf(VC_LOG_INFO, f, "request");
-    json_decref(f);
+    memcpy(f, req->log, n * sizeof(f[0]));
+    f[n++] = (struct vc_log_field){ "method", VC_LOG_STR, req->method, 0 };
+    f[n++] = (struct vc_log_field){ "path", VC_LOG_STR, req->path ? req->path : "?", 0 };
+    f[n++] = (struct vc_log_field){ "route", VC_LOG_STR, req->route ? req->route : "-", 0 };
+    f[n++] = (struct vc_log_field){ "status", VC_LOG_INT, NULL, req->status };
+    f[n++] = (struct vc_log_field){ "bytes", VC_LOG_INT, NULL, (long long)req->bytes_out };
+    /* Hundredths, cut (not rounded) as before. */
+    f[n++] = (struct vc_log_field){ "ms", VC_LOG_HUNDREDTHS, NULL, (long long)(ms * 100) };
+    vc_log_fields(VC_LOG_INFO, f, n, "request");
 }
 
 /* Counters a request leaves in its own fields (cache, engine) and the

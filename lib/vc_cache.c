@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vc_log.h"
+#include "vc_text.h"
 
 #define SUBDIR "tts/audio"
 #define TMPDIR "tmp"        /* unfinished files: not under SUBDIR, never served */
@@ -32,7 +33,8 @@ int vc_cache_key_valid(const char *key)
 void vc_cache_path(const struct vc_config *cfg, const char *key, enum vc_format f,
                    char out[VC_CACHE_PATH_MAX])
 {
-    snprintf(out, VC_CACHE_PATH_MAX, "%s/" SUBDIR "/%s.%s", cfg->cache_dir, key, vc_format_name(f));
+    (void)vc_strjoin(out, VC_CACHE_PATH_MAX, cfg->cache_dir, "/" SUBDIR "/", key, ".",
+                     vc_format_name(f), (char *)NULL);
 }
 
 void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_format f,
@@ -41,8 +43,8 @@ void vc_cache_accel_uri(const struct vc_config *cfg, const char *key, enum vc_fo
     const char *prefix = cfg->accel_prefix;
     size_t n = strlen(prefix);
 
-    snprintf(out, VC_CACHE_PATH_MAX, "%s%s" SUBDIR "/%s.%s", prefix,
-             n > 0 && prefix[n - 1] == '/' ? "" : "/", key, vc_format_name(f));
+    (void)vc_strjoin(out, VC_CACHE_PATH_MAX, prefix, n > 0 && prefix[n - 1] == '/' ? "" : "/",
+                     SUBDIR "/", key, ".", vc_format_name(f), (char *)NULL);
 }
 
 /* Whether path is a whole audio file (more than a WAV header), into *st. */

@@ -11,6 +11,7 @@
 #include "engine_gemini.h"
 #include "vc_http.h"
 #include "vc_log.h"
+#include "vc_text.h"
 #include "vc_time.h"
 
 /* The public voices are Gemini's 30 and the languages the 24 codes Gemini
@@ -236,11 +237,10 @@ static int engine_available(const struct vc_config *cfg, const struct vc_engine 
 static void resolved_name(const struct vc_config *cfg, const char *model, char *out, size_t len)
 {
     if (strcmp(model, "gemini-flash") == 0)
-        snprintf(out, len, "%s", cfg->gemini_flash_model);
+        model = cfg->gemini_flash_model;
     else if (strcmp(model, "gemini-pro") == 0)
-        snprintf(out, len, "%s", cfg->gemini_pro_model);
-    else
-        snprintf(out, len, "%s", model);
+        model = cfg->gemini_pro_model;
+    (void)vc_strjoin(out, len, model, (char *)NULL);
 }
 
 enum vc_code vc_engines_resolve(const struct vc_config *cfg, const char *model,

@@ -109,10 +109,13 @@ void vc_jsonw_cstring(struct vc_jsonw *w, const char *s)
 
 void vc_jsonw_int(struct vc_jsonw *w, long long v)
 {
-    char num[32];
-    int n = snprintf(num, sizeof(num), "%lld", v);
+    char num[24];
+    size_t n = 0;
 
-    vc_jsonw_raw(w, num, (size_t)n);
+    if (v < 0)
+        num[n++] = '-';
+    n += vc_utoa(v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, num + n);
+    vc_jsonw_raw(w, num, n);
 }
 
 /* v with at most two decimals and a modest integer part: written by hand

@@ -1,6 +1,7 @@
 /* vc_log.c - JSON-lines logging on stderr. */
 #include "vc_log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,7 @@ int vc_log_set_level(const char *name)
 
 void vc_log_set_request_id(const char *id)
 {
-    snprintf(request_id, sizeof(request_id), "%s", id ? id : "");
+    (void)vc_strjoin(request_id, sizeof(request_id), id ? id : "", (char *)NULL);
 }
 
 /* The time as 2026-01-02T03:04:05.678Z. The part to the second is made
@@ -79,25 +80,66 @@ static void base_member(struct vc_jsonw *w, int k, const char *text, long long n
         vc_jsonw_int(w, num);
 }
 
+/* The pid of the line, asked once per process: getpid is a system call,
+ * and every request writes a line. A fork (into a worker) forgets it. */
+static pid_t pid;
+static int pid_hooked;
+
+static void forget_pid(void)
+{
+    pid = 0;
+}
+
+/* A number of hundredths as JSON: 1234 -> 12.34, -5 -> -0.05. */
+static void write_hundredths(struct vc_jsonw *w, long long v)
+{
+    char buf[32];
+    char *p = buf + sizeof(buf);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    for (int digits = 0; digits < 3 || u > 0; digits++) {
+        if (digits == 2)
+            *--p = '.';
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    }
+    if (v < 0)
+        *--p = '-';
+    vc_jsonw_raw(w, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static int is_base_key(const char *key, int nbase)
+{
+    for (int k = 0; k < nbase; k++)
+        if (key[0] == base_keys[k][0] && strcmp(key, base_keys[k]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The line is written straight to text, not built as a jansson tree: it
  * is the one thing every request does, and the tree cost as much as the
- * rest of a cache hit. */
-void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
+ * rest of a cache hit. Either fields (a JSON object) or the n members of
+ * f are added. */
+static void write_line(enum vc_log_level level, char *msg, json_t *fields,
+                       const struct vc_log_field *f, size_t n)
 {
     char ts[64];
-    char msg[1024];
-    va_list ap;
     struct vc_jsonw w;
     const char *key;
     const char *text;
     json_t *v;
-    size_t n;
+    size_t len;
     int nbase = request_id[0] ? 5 : 4;
 
+    pid_t self = pid;
+
+    if (self == 0) {
+        self = getpid();
+        /* Kept only where a fork will forget it. */
+        if (pid_hooked || (pid_hooked = pthread_atfork(NULL, NULL, forget_pid) == 0))
+            pid = self;
+    }
     format_ts(ts, sizeof(ts));
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     /* A message may quote user input that is not valid UTF-8: such
      * bytes become '?' rather than losing the line. */
     vc_utf8_scrub(msg);
@@ -108,28 +150,69 @@ void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
     vc_jsonw_raw(&w, "{", 1);
     base_member(&w, 0, ts, 0);
     base_member(&w, 1, level_names[level], 0);
-    base_member(&w, 2, NULL, (long long)getpid());
+    base_member(&w, 2, NULL, (long long)self);
     base_member(&w, 3, msg, 0);
     if (nbase == 5)
         base_member(&w, 4, request_id, 0);
     if (fields != NULL) {
         json_object_foreach(fields, key, v) {
-            int base = 0;
-
-            for (int k = 0; k < nbase && !base; k++)
-                base = key[0] == base_keys[k][0] && strcmp(key, base_keys[k]) == 0;
-            if (base)
+            if (is_base_key(key, nbase))
                 continue;
             vc_jsonw_key(&w, key, 0);
             vc_jsonw_value(&w, v, 9);
         }
     }
+    for (size_t i = 0; i < n; i++) {
+        if (is_base_key(f[i].key, nbase))
+            continue;
+        vc_jsonw_key(&w, f[i].key, 0);
+        switch (f[i].type) {
+        case VC_LOG_STR:
+            vc_jsonw_cstring(&w, f[i].str != NULL ? f[i].str : "");
+            break;
+        case VC_LOG_INT:
+            vc_jsonw_int(&w, f[i].num);
+            break;
+        case VC_LOG_HUNDREDTHS:
+            write_hundredths(&w, f[i].num);
+            break;
+        case VC_LOG_TRUE:
+            vc_jsonw_raw(&w, "true", 4);
+            break;
+        }
+    }
     vc_jsonw_raw(&w, "}\n", 2);
-    text = vc_jsonw_text(&w, &n);
+    text = vc_jsonw_text(&w, &len);
     /* One write per line keeps lines from several processes whole. */
     if (text != NULL) {
-        ssize_t wr = write(STDERR_FILENO, text, n);
+        ssize_t wr = write(STDERR_FILENO, text, len);
         (void)wr;
     }
     vc_jsonw_release(&w);
+}
+
+void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    write_line(level, msg, fields, NULL, 0);
+}
+
+void vc_log_fields(enum vc_log_level level, const struct vc_log_field *f, size_t n,
+                   const char *msg)
+{
+    char copy[1024];
+    size_t len = strlen(msg);
+
+    if (level < vc_log_threshold)
+        return;
+    if (len >= sizeof(copy))
+        len = sizeof(copy) - 1;
+    memcpy(copy, msg, len);
+    copy[len] = '\0';
+    write_line(level, copy, NULL, f, n);
 }

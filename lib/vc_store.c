@@ -258,10 +258,19 @@ static int pack_uuid(const char *id, unsigned char out[16])
 
 static void unpack_uuid(const unsigned char in[16], char id[VC_UUID_SIZE])
 {
+    static const unsigned char groups[] = { 8, 4, 4, 4, 12 };
     char hex[33];
+    size_t at = 0, from = 0;
 
     unpack_hex(in, 16, hex);
-    snprintf(id, VC_UUID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    for (size_t g = 0; g < sizeof(groups); g++) {
+        if (g > 0)
+            id[at++] = '-';
+        memcpy(id + at, hex + from, groups[g]);
+        at += groups[g];
+        from += groups[g];
+    }
+    id[at] = '\0';
 }
 
 enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SHA256_HEX],

@@ -1,6 +1,7 @@
-/* vc_text.c - UTF-8 validation. */
+/* vc_text.c - UTF-8 validation, and string joins without a format. */
 #include "vc_text.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 size_t vc_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
@@ -69,4 +70,45 @@ void vc_utf8_scrub(char *s)
         if ((unsigned char)*s >= 0x80)
             *s = '?';
     }
+}
+
+int vc_strjoin(char *buf, size_t size, ...)
+{
+    va_list ap;
+    const char *s;
+    size_t used = 0;
+    int fits = 1;
+
+    if (size == 0)
+        return -1;
+    va_start(ap, size);
+    while ((s = va_arg(ap, const char *)) != NULL) {
+        size_t n = strlen(s);
+        if (n >= size - used) {
+            n = size - used - 1;
+            fits = 0;
+        }
+        memcpy(buf + used, s, n);
+        used += n;
+        if (!fits)
+            break;
+    }
+    va_end(ap);
+    buf[used] = '\0';
+    return fits ? (int)used : -1;
+}
+
+size_t vc_utoa(unsigned long long v, char *buf)
+{
+    char tmp[21];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    for (i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return n;
 }

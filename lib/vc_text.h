@@ -1,4 +1,5 @@
-/* vc_text.h - small text checks shared by request validation and logs. */
+/* vc_text.h - small text checks shared by request validation and logs,
+ * and the string building of the per-request paths. */
 #ifndef VC_TEXT_H
 #define VC_TEXT_H
 
@@ -17,5 +18,15 @@ int vc_utf8_valid(const char *s, size_t len);
 /* Replace every byte of a malformed UTF-8 string with '?' where it is not
  * ASCII, in place, so it can be put in JSON. */
 void vc_utf8_scrub(char *s);
+
+/* The strings of the NULL-ended list, one after another, into buf (size
+ * bytes, NUL-terminated when size > 0): their length, or -1 when they did
+ * not fit (buf holds what did, cut on a byte). What snprintf with only
+ * "%s" does, without parsing a format: a cache hit built a dozen such
+ * strings, and the formats cost more than the copies. */
+int vc_strjoin(char *buf, size_t size, ...) __attribute__((sentinel));
+
+/* v in decimal into buf (at least 21 bytes), NUL-terminated: its length. */
+size_t vc_utoa(unsigned long long v, char *buf);
 
 #endif

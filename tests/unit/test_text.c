@@ -35,5 +35,21 @@ int main(void)
         vc_utf8_scrub(good);
         ok(strcmp(good, "caf\xc3\xa9") == 0, "a valid string is left alone");
     }
+
+    {
+        char buf[16], num[24];
+        ok(vc_strjoin(buf, sizeof(buf), "ab", "", "cde", (char *)NULL) == 5 && strcmp(buf, "abcde") == 0,
+           "strjoin: the strings one after another, their length");
+        ok(vc_strjoin(buf, sizeof(buf), (char *)NULL) == 0 && buf[0] == '\0', "strjoin: no string");
+        ok(vc_strjoin(buf, 6, "abc", "defgh", (char *)NULL) == -1 && strcmp(buf, "abcde") == 0,
+           "strjoin: -1 when they do not fit, and what fitted, terminated");
+        ok(vc_strjoin(buf, 6, "abcde", (char *)NULL) == 5, "strjoin: exactly the room left for the NUL");
+        ok(vc_strjoin(buf, 1, "a", (char *)NULL) == -1 && buf[0] == '\0', "strjoin: room for the NUL only");
+        ok(vc_strjoin(buf, 0, "a", (char *)NULL) == -1, "strjoin: no room at all");
+        ok(vc_utoa(0, num) == 1 && strcmp(num, "0") == 0, "utoa: 0");
+        ok(vc_utoa(4096, num) == 4 && strcmp(num, "4096") == 0, "utoa: 4096");
+        ok(vc_utoa(18446744073709551615ULL, num) == 20 && strcmp(num, "18446744073709551615") == 0,
+           "utoa: the largest");
+    }
     return done_testing();
 }
