@@ -243,9 +243,11 @@ static int load_one(struct vc_config *cfg, const struct setting *s, FILE *proble
 
 enum vc_code vc_config_load(struct vc_config *cfg, FILE *problems)
 {
+    static unsigned long loads;
     int bad = 0;
 
     memset(cfg, 0, sizeof(*cfg));
+    cfg->serial = ++loads;
     for (size_t i = 0; i < NSETTINGS; i++) {
         if (load_one(cfg, &settings[i], problems) != 0)
             bad++;

@@ -25,6 +25,7 @@ enum vc_listen_kind { VC_LISTEN_UNIX, VC_LISTEN_TCP };
 enum vc_pool { VC_POOL_SPEECH, VC_POOL_API, VC_POOL_COUNT };
 
 struct vc_config {
+    unsigned long serial;       /* distinct for every load: memos keyed on settings */
     char *database_url;         /* "" = libpq's PG* variables */
     char *database_url_read;    /* "" = use database_url */
     char *listen;               /* "unix:/path" or "host:port" */

@@ -341,14 +341,82 @@ fail:
     return rc;
 }
 
+/* A memo of bodies that parsed, and of cache keys, per process. Parsing
+ * is pure (the body and the settings decide it, nothing else), so a body
+ * seen before needs no second jansson tree: a player asking for the same
+ * speech again is a cache hit, and the parse was a third of its work.
+ * Only short bodies are kept, in a fixed table: its memory is bounded and
+ * an entry is simply overwritten. */
+#define MEMO_SLOTS 64
+#define MEMO_BYTES 1024
+
+static uint32_t fnv1a(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static struct {
+    const struct vc_config *cfg;
+    unsigned long serial;       /* the settings it was parsed under */
+    size_t len;                 /* 0: empty */
+    char body[MEMO_BYTES];
+    struct vc_tts_input in;     /* owned */
+} parsed[MEMO_SLOTS];
+
+static int dup_str(char **to, const char *from)
+{
+    *to = NULL;
+    if (from == NULL)
+        return 0;
+    *to = strdup(from);
+    return *to != NULL ? 0 : -1;
+}
+
+/* A deep copy of a validated input; -1 (to left empty) when out of memory. */
+static int input_copy(const struct vc_tts_input *from, struct vc_tts_input *to)
+{
+    int bad = 0;
+
+    *to = *from;
+    bad |= dup_str(&to->text, from->text);
+    bad |= dup_str(&to->voice, from->voice);
+    bad |= dup_str(&to->language, from->language);
+    bad |= dup_str(&to->model, from->model);
+    for (size_t i = 0; i < VC_MAX_SPEAKERS; i++) {
+        bad |= dup_str(&to->speaker_name[i], from->speaker_name[i]);
+        bad |= dup_str(&to->speaker_voice[i], from->speaker_voice[i]);
+    }
+    bad |= dup_str(&to->title, from->title);
+    bad |= dup_str(&to->artist, from->artist);
+    bad |= dup_str(&to->album, from->album);
+    bad |= dup_str(&to->genre, from->genre);
+    bad |= dup_str(&to->instructions, from->instructions);
+    if (bad) {
+        vc_tts_input_free(to);
+        return -1;
+    }
+    return 0;
+}
+
 enum vc_code vc_tts_input_from_json(const struct vc_config *cfg, const char *body, size_t len,
                                     struct vc_tts_input *in, struct vc_error *err)
 {
     json_error_t jerr;
     json_t *root;
     enum vc_code rc;
+    unsigned slot = 0;
 
     memset(in, 0, sizeof(*in));
+    if (body != NULL && len > 0 && len <= MEMO_BYTES) {
+        slot = fnv1a(body, len) % MEMO_SLOTS;
+        if (parsed[slot].len == len && parsed[slot].cfg == cfg && parsed[slot].serial == cfg->serial
+            && memcmp(parsed[slot].body, body, len) == 0 && input_copy(&parsed[slot].in, in) == 0)
+            return VC_OK;
+    }
     root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "body",
@@ -356,6 +424,16 @@ enum vc_code vc_tts_input_from_json(const struct vc_config *cfg, const char *bod
                             jerr.text);
     rc = from_object(cfg, root, in, err);
     json_decref(root);
+    if (rc == VC_OK && body != NULL && len > 0 && len <= MEMO_BYTES) {
+        vc_tts_input_free(&parsed[slot].in);
+        parsed[slot].len = 0;
+        if (input_copy(in, &parsed[slot].in) == 0) {
+            memcpy(parsed[slot].body, body, len);
+            parsed[slot].len = len;
+            parsed[slot].cfg = cfg;
+            parsed[slot].serial = cfg->serial;
+        }
+    }
     return rc;
 }
 
@@ -413,6 +491,32 @@ enum vc_code vc_tts_input_from_query(const struct vc_config *cfg, vc_tts_getter 
  * test_tts_input checks it still is). Written directly: it is on every
  * request's path, and building and sorting a jansson tree cost more than
  * the rest of a cache hit's parsing. */
+/* The keys of the last canonical forms hashed: the same memo's reason. */
+static struct {
+    size_t len;                 /* 0: empty */
+    char text[MEMO_BYTES];
+    char key[VC_SHA256_HEX];
+} hashed[MEMO_SLOTS];
+
+static void hash_memo(const char *text, size_t len, char key[VC_SHA256_HEX])
+{
+    unsigned slot = fnv1a(text, len) % MEMO_SLOTS;
+
+    if (len <= MEMO_BYTES && hashed[slot].len == len && memcmp(hashed[slot].text, text, len) == 0) {
+        memcpy(key, hashed[slot].key, VC_SHA256_HEX);
+        return;
+    }
+    if (vc_sha256_hex(text, len, key) != 0) {
+        key[0] = '\0';
+        return;
+    }
+    if (len <= MEMO_BYTES) {
+        memcpy(hashed[slot].text, text, len);
+        memcpy(hashed[slot].key, key, VC_SHA256_HEX);
+        hashed[slot].len = len;
+    }
+}
+
 void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
 {
     struct vc_jsonw w;
@@ -423,7 +527,10 @@ void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
     key[0] = '\0';
     if (in->text == NULL || in->voice == NULL)
         return;
-    snprintf(speed, sizeof(speed), "%.2f", in->speed);
+    if (in->speed == 1.0)           /* most requests: no format to parse */
+        memcpy(speed, "1.00", 5);
+    else
+        snprintf(speed, sizeof(speed), "%.2f", in->speed);
     vc_jsonw_init(&w, 0);
     VC_JSONW_LIT(&w, "{\"format\":\"");
     vc_jsonw_raw(&w, vc_format_name(in->format), strlen(vc_format_name(in->format)));
@@ -449,7 +556,7 @@ void vc_tts_cache_key(const struct vc_tts_input *in, char key[VC_SHA256_HEX])
     vc_jsonw_cstring(&w, in->voice);
     VC_JSONW_LIT(&w, "}");
     text = vc_jsonw_text(&w, &len);
-    if (text != NULL && vc_sha256_hex(text, len, key) != 0)
-        key[0] = '\0';
+    if (text != NULL)
+        hash_memo(text, len, key);
     vc_jsonw_release(&w);
 }

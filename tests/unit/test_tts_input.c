@@ -301,6 +301,51 @@ static void test_key_unchanged(void)
     ok(same && nonempty, "3000 random requests: the same cache key as the jansson-built one");
 }
 
+/* A body parsed again comes from the per-process memo: the same input,
+ * owned by the caller; under other settings it is validated anew. */
+static void test_memo(void)
+{
+    const char *body = "{\"text\":\"  memo   test \",\"voice\":\"Puck\",\"speed\":1.25,"
+                       "\"title\":\"T\",\"format\":\"mp3\"}";
+    struct vc_tts_input a, b;
+    struct vc_config small;
+    struct vc_error err;
+    char field[VC_ERR_FIELD_MAX];
+    char ka[VC_SHA256_HEX], kb[VC_SHA256_HEX];
+    FILE *devnull = fopen("/dev/null", "w");
+
+    ok(parse(body, &a, field) == VC_OK && parse(body, &b, field) == VC_OK, "parsed twice");
+    ok(strcmp(a.text, b.text) == 0 && strcmp(b.text, "memo test") == 0 && strcmp(a.voice, b.voice) == 0
+       && a.speed == b.speed && strcmp(b.title, "T") == 0 && b.format == a.format && b.format_set
+       && b.choice.engine == a.choice.engine && strcmp(a.choice.resolved, b.choice.resolved) == 0,
+       "the second parse is the same input");
+    ok(a.text != b.text && a.voice != b.voice && a.title != b.title, "with its own strings");
+    vc_tts_cache_key(&a, ka);
+    vc_tts_input_free(&a);
+    vc_tts_cache_key(&b, kb);
+    ok(ka[0] != '\0' && strcmp(ka, kb) == 0, "and the same key, after the first was freed");
+    b.format = VC_FORMAT_WAV;
+    vc_tts_cache_key(&b, kb);
+    ok(strcmp(ka, kb) != 0, "a key follows a format changed after parsing");
+    vc_tts_input_free(&b);
+
+    /* The same settings struct loaded again, with a 5-character limit:
+     * the memo must not answer for the old settings at the same address. */
+    ok(vc_config_load(&small, devnull) == VC_OK, "settings loaded");
+    vc_error_clear(&err);
+    ok(vc_tts_input_from_json(&small, body, strlen(body), &a, &err) == VC_OK, "the body is accepted");
+    vc_tts_input_free(&a);
+    vc_config_free(&small);
+    setenv("VOXCAT_MAX_TEXT", "5", 1);
+    ok(vc_config_load(&small, devnull) == VC_OK, "loaded again with a 5-character limit");
+    unsetenv("VOXCAT_MAX_TEXT");
+    vc_error_clear(&err);
+    ok(vc_tts_input_from_json(&small, body, strlen(body), &a, &err) == VC_ERR_PAYLOAD_TOO_LARGE,
+       "the body seen before is refused under them (413)");
+    vc_config_free(&small);
+    fclose(devnull);
+}
+
 int main(void)
 {
     FILE *devnull = fopen("/dev/null", "w");
@@ -320,6 +365,7 @@ int main(void)
     test_query();
     test_key();
     test_key_unchanged();
+    test_memo();
     vc_config_free(&cfg);
     return done_testing();
 }
