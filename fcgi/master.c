@@ -16,6 +16,7 @@
 #include "children.h"
 #include "listen.h"
 #include "signals.h"
+#include "vc_hash.h"
 #include "vc_log.h"
 #include "worker.h"
 #include "vc_time.h"
@@ -368,6 +369,10 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     vc_cache_sweep_temp(cfg);
     /* One memo of verified tokens for the pool: without PostgreSQL, any
      * worker can take the degraded path for a token any worker checked. */
+    {
+        char hex[VC_SHA256_HEX];
+        (void)vc_sha256_hex("", 0, hex);
+    }
     if (vc_auth_share() != 0)
         vc_log(VC_LOG_WARN, "the token memo is per worker: cannot share memory");
     m.listen_fd[VC_POOL_SPEECH] = vc_listen_open(cfg, VC_POOL_SPEECH, &err);
