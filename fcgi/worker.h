@@ -25,6 +25,8 @@ struct vc_worker {
     struct vc_db *db;               /* owned */
     struct vc_db *db_read;          /* owned; == db when no replica is set */
     unsigned long served;
+    int trim_due;                   /* worked since the heap was last trimmed */
+    double last_work;               /* monotonic seconds at the end of the last work */
 };
 
 /* Run the worker loop on listen_fd; never returns. */
