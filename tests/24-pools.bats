@@ -132,6 +132,32 @@ fcgi_conns() { metric voxcat_fcgi_connections_total; }
     wait_until 20 bash -c "curl -s -H 'Authorization: Bearer $VOXCAT_TOKEN' $VOXCAT_URL/status | jq -e '.workers.pools.speech.busy == 0'"
 }
 
+# The resident memory of the speech pool's workers, summed (kB).
+speech_rss() {
+    local p sum=0
+    for p in $(pool_pids speech); do
+        sum=$((sum + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status")))
+    done
+    echo "$sum"
+}
+
+@test "a speech worker hands its heap's free pages back after a second with nothing to do" {
+    local i busy idle
+    # Syntheses leave megabytes of freed small blocks in the heap.
+    for i in $(seq 1 30); do
+        for model in espeak flite; do
+            [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VOXCAT_URL/tts" \
+                -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' \
+                -d "{\"text\":\"memory $i $$ of $model: the quick brown fox jumps over the lazy dog\",\"model\":\"$model\"}")" = 200 ]
+        done
+    done
+    busy=$(speech_rss)
+    sleep 2.5
+    idle=$(speech_rss)
+    echo "speech workers: $busy kB right after, $idle kB idle"
+    [ "$idle" -lt $((busy - 512)) ]
+}
+
 @test "a killed api worker is replaced in the api pool" {
     victim=$(pool_pids api | head -n 1)
     speech_before=$(pool_pids speech | tr '\n' ' ')
