@@ -4,7 +4,6 @@
  * Audio is never copied through the worker: once the file is in the disk
  * cache the worker answers with X-Accel-Redirect and nginx sends it
  * (sendfile, Range, conditional GET). */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

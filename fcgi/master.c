@@ -367,12 +367,14 @@ int vc_master_run(struct vc_config *cfg, const struct vc_master_options *opt)
     /* No worker is writing yet: anything in the cache's temporary
      * directory is what a crash left. */
     vc_cache_sweep_temp(cfg);
-    /* One memo of verified tokens for the pool: without PostgreSQL, any
-     * worker can take the degraded path for a token any worker checked. */
+    /* sha256 is set up here, before the fork: OpenSSL's provider tables
+     * are then one copy the workers share, not one each. */
     {
         char hex[VC_SHA256_HEX];
         (void)vc_sha256_hex("", 0, hex);
     }
+    /* One memo of verified tokens for the pool: without PostgreSQL, any
+     * worker can take the degraded path for a token any worker checked. */
     if (vc_auth_share() != 0)
         vc_log(VC_LOG_WARN, "the token memo is per worker: cannot share memory");
     m.listen_fd[VC_POOL_SPEECH] = vc_listen_open(cfg, VC_POOL_SPEECH, &err);

@@ -6,7 +6,11 @@
  * The cache key is the sha256 of a canonical JSON serialisation of
  * everything that changes the audio (model, voice, language, speakers,
  * speed, instructions, normalised text, output format): JSON escaping makes it
- * injective, so two different requests never share a key. */
+ * injective, so two different requests never share a key.
+ *
+ * Being pure, both are remembered per process for the bodies and canonical
+ * forms seen last (a fixed table, not thread-safe: voxcat's processes run
+ * one request at a time). */
 #ifndef VC_TTS_INPUT_H
 #define VC_TTS_INPUT_H
 
