@@ -228,8 +228,8 @@ void vc_request_log_num(struct vc_request *req, const char *key, double value)
 
     if (f == NULL)
         return;
-    f->type = VC_LOG_HUNDREDTHS;
-    f->num = llround(value * 100);
+    f->type = VC_LOG_REAL;
+    f->real = round(value * 100) / 100;
 }
 
 void vc_request_log_true(struct vc_request *req, const char *key)

@@ -47,13 +47,16 @@ static void access_log(struct vc_request *req, double ms)
     if (VC_LOG_INFO < vc_log_threshold)
         return;
     memcpy(f, req->log, n * sizeof(f[0]));
-    f[n++] = (struct vc_log_field){ "method", VC_LOG_STR, req->method, 0 };
-    f[n++] = (struct vc_log_field){ "path", VC_LOG_STR, req->path ? req->path : "?", 0 };
-    f[n++] = (struct vc_log_field){ "route", VC_LOG_STR, req->route ? req->route : "-", 0 };
-    f[n++] = (struct vc_log_field){ "status", VC_LOG_INT, NULL, req->status };
-    f[n++] = (struct vc_log_field){ "bytes", VC_LOG_INT, NULL, (long long)req->bytes_out };
-    /* Hundredths, cut (not rounded) as before. */
-    f[n++] = (struct vc_log_field){ "ms", VC_LOG_HUNDREDTHS, NULL, (long long)(ms * 100) };
+    f[n++] = (struct vc_log_field){ .key = "method", .type = VC_LOG_STR, .str = req->method };
+    f[n++] = (struct vc_log_field){ .key = "path", .type = VC_LOG_STR,
+                                    .str = req->path ? req->path : "?" };
+    f[n++] = (struct vc_log_field){ .key = "route", .type = VC_LOG_STR,
+                                    .str = req->route ? req->route : "-" };
+    f[n++] = (struct vc_log_field){ .key = "status", .type = VC_LOG_INT, .num = req->status };
+    f[n++] = (struct vc_log_field){ .key = "bytes", .type = VC_LOG_INT,
+                                    .num = (long long)req->bytes_out };
+    f[n++] = (struct vc_log_field){ .key = "ms", .type = VC_LOG_REAL,
+                                    .real = ((long)(ms * 100)) / 100.0 };
     vc_log_fields(VC_LOG_INFO, f, n, "request");
 }
 

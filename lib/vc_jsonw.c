@@ -122,10 +122,9 @@ void vc_jsonw_int(struct vc_jsonw *w, long long v)
  * as "%.9g" would (1 -> "1.0", 0.7 -> "0.7", -12.25 -> "-12.25"). */
 static int two_decimals(struct vc_jsonw *w, double v)
 {
-    char num[32], digits[24];
+    char num[32];
     long long c;
-    int n = 0, d = 0, frac;
-    unsigned long long whole;
+    int n = 0, frac;
 
     if (!(v > -1e6 && v < 1e6))
         return 0;
@@ -136,14 +135,8 @@ static int two_decimals(struct vc_jsonw *w, double v)
         num[n++] = '-';
         c = -c;
     }
-    whole = (unsigned long long)c / 100;
     frac = (int)(c % 100);
-    do {
-        digits[d++] = (char)('0' + whole % 10);
-        whole /= 10;
-    } while (whole > 0);
-    while (d > 0)
-        num[n++] = digits[--d];
+    n += (int)vc_utoa((unsigned long long)c / 100, num + n);
     num[n++] = '.';
     num[n++] = (char)('0' + frac / 10);
     if (frac % 10 != 0)

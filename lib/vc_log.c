@@ -90,24 +90,6 @@ static void forget_pid(void)
     pid = 0;
 }
 
-/* A number of hundredths as JSON: 1234 -> 12.34, -5 -> -0.05. */
-static void write_hundredths(struct vc_jsonw *w, long long v)
-{
-    char buf[32];
-    char *p = buf + sizeof(buf);
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-    for (int digits = 0; digits < 3 || u > 0; digits++) {
-        if (digits == 2)
-            *--p = '.';
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    }
-    if (v < 0)
-        *--p = '-';
-    vc_jsonw_raw(w, p, (size_t)(buf + sizeof(buf) - p));
-}
-
 static int is_base_key(const char *key, int nbase)
 {
     for (int k = 0; k < nbase; k++)
@@ -120,7 +102,7 @@ static int is_base_key(const char *key, int nbase)
  * is the one thing every request does, and the tree cost as much as the
  * rest of a cache hit. Either fields (a JSON object) or the n members of
  * f are added. */
-static void write_line(enum vc_log_level level, char *msg, json_t *fields,
+static void write_line(enum vc_log_level level, const char *msg, json_t *fields,
                        const struct vc_log_field *f, size_t n)
 {
     char ts[64];
@@ -140,9 +122,6 @@ static void write_line(enum vc_log_level level, char *msg, json_t *fields,
             pid = self;
     }
     format_ts(ts, sizeof(ts));
-    /* A message may quote user input that is not valid UTF-8: such
-     * bytes become '?' rather than losing the line. */
-    vc_utf8_scrub(msg);
     if (fields != NULL && !json_is_object(fields))
         fields = NULL;
 
@@ -163,7 +142,11 @@ static void write_line(enum vc_log_level level, char *msg, json_t *fields,
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (is_base_key(f[i].key, nbase))
+        /* A string that is not UTF-8 (a path of raw bytes) is left out,
+         * as jansson's json_string refused it: the line is still written. */
+        if (is_base_key(f[i].key, nbase)
+            || (f[i].type == VC_LOG_STR && f[i].str != NULL
+                && !vc_utf8_valid(f[i].str, strlen(f[i].str))))
             continue;
         vc_jsonw_key(&w, f[i].key, 0);
         switch (f[i].type) {
@@ -173,8 +156,8 @@ static void write_line(enum vc_log_level level, char *msg, json_t *fields,
         case VC_LOG_INT:
             vc_jsonw_int(&w, f[i].num);
             break;
-        case VC_LOG_HUNDREDTHS:
-            write_hundredths(&w, f[i].num);
+        case VC_LOG_REAL:
+            vc_jsonw_real(&w, f[i].real, 9);
             break;
         case VC_LOG_TRUE:
             vc_jsonw_raw(&w, "true", 4);
@@ -199,20 +182,15 @@ void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A message may quote user input that is not valid UTF-8: such
+     * bytes become '?' rather than losing the line. */
+    vc_utf8_scrub(msg);
     write_line(level, msg, fields, NULL, 0);
 }
 
 void vc_log_fields(enum vc_log_level level, const struct vc_log_field *f, size_t n,
                    const char *msg)
 {
-    char copy[1024];
-    size_t len = strlen(msg);
-
-    if (level < vc_log_threshold)
-        return;
-    if (len >= sizeof(copy))
-        len = sizeof(copy) - 1;
-    memcpy(copy, msg, len);
-    copy[len] = '\0';
-    write_line(level, copy, NULL, f, n);
+    if (level >= vc_log_threshold)
+        write_line(level, msg, NULL, f, n);
 }

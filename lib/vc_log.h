@@ -26,19 +26,22 @@ void vc_log_set_request_id(const char *id);
 void vc_log_write(enum vc_log_level level, json_t *fields, const char *fmt, ...)
     VC_PRINTF(3, 4);
 
-/* One extra member of a line written by vc_log_fields: a string, an
- * integer, a number with two decimals (num in hundredths) or true. */
-enum vc_log_type { VC_LOG_STR, VC_LOG_INT, VC_LOG_HUNDREDTHS, VC_LOG_TRUE };
+/* One extra member of a line written by vc_log_fields: a string (str),
+ * an integer (num), a number (real, written as jansson's reals are) or
+ * true. */
+enum vc_log_type { VC_LOG_STR, VC_LOG_INT, VC_LOG_REAL, VC_LOG_TRUE };
 struct vc_log_field {
     const char *key;
     enum vc_log_type type;
     const char *str;
     long long num;
+    double real;
 };
 
-/* Write one line with msg (not a format) and the n members of f: the
- * same line as vc_log_write, without a jansson tree to build and free -
- * the access log writes one for every request. */
+/* Write one line with msg and the n members of f: the same line as
+ * vc_log_write, without a jansson tree to build and free - the access log
+ * writes one for every request. msg is the program's own text, written
+ * as it is (not a format); a string field that is not UTF-8 is left out. */
 void vc_log_fields(enum vc_log_level level, const struct vc_log_field *f, size_t n,
                    const char *msg);
 

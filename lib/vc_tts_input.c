@@ -15,23 +15,38 @@
 #define INSTRUCTIONS_MAX 2000
 #define LANGUAGE_MAX 16
 
+#define NSTRINGS (9 + 2 * VC_MAX_SPEAKERS)
+
+/* The addresses of an input's strings: the one list that freeing and
+ * copying an input go by. */
+static void string_fields(struct vc_tts_input *in, char **f[NSTRINGS])
+{
+    size_t n = 0;
+
+    f[n++] = &in->text;
+    f[n++] = &in->voice;
+    f[n++] = &in->language;
+    f[n++] = &in->model;
+    f[n++] = &in->title;
+    f[n++] = &in->artist;
+    f[n++] = &in->album;
+    f[n++] = &in->genre;
+    f[n++] = &in->instructions;
+    for (size_t i = 0; i < VC_MAX_SPEAKERS; i++) {
+        f[n++] = &in->speaker_name[i];
+        f[n++] = &in->speaker_voice[i];
+    }
+}
+
 void vc_tts_input_free(struct vc_tts_input *in)
 {
+    char **f[NSTRINGS];
+
     if (in == NULL)
         return;
-    free(in->text);
-    free(in->voice);
-    free(in->language);
-    free(in->model);
-    for (size_t i = 0; i < VC_MAX_SPEAKERS; i++) {
-        free(in->speaker_name[i]);
-        free(in->speaker_voice[i]);
-    }
-    free(in->title);
-    free(in->artist);
-    free(in->album);
-    free(in->genre);
-    free(in->instructions);
+    string_fields(in, f);
+    for (size_t i = 0; i < NSTRINGS; i++)
+        free(*f[i]);
     memset(in, 0, sizeof(*in));
 }
 
@@ -360,46 +375,29 @@ static uint32_t fnv1a(const char *s, size_t n)
 }
 
 static struct {
-    const struct vc_config *cfg;
     unsigned long serial;       /* the settings it was parsed under */
     size_t len;                 /* 0: empty */
     char body[MEMO_BYTES];
     struct vc_tts_input in;     /* owned */
 } parsed[MEMO_SLOTS];
 
-static int dup_str(char **to, const char *from)
-{
-    *to = NULL;
-    if (from == NULL)
-        return 0;
-    *to = strdup(from);
-    return *to != NULL ? 0 : -1;
-}
-
 /* A deep copy of a validated input; -1 (to left empty) when out of memory. */
 static int input_copy(const struct vc_tts_input *from, struct vc_tts_input *to)
 {
+    char **f[NSTRINGS];
     int bad = 0;
 
     *to = *from;
-    bad |= dup_str(&to->text, from->text);
-    bad |= dup_str(&to->voice, from->voice);
-    bad |= dup_str(&to->language, from->language);
-    bad |= dup_str(&to->model, from->model);
-    for (size_t i = 0; i < VC_MAX_SPEAKERS; i++) {
-        bad |= dup_str(&to->speaker_name[i], from->speaker_name[i]);
-        bad |= dup_str(&to->speaker_voice[i], from->speaker_voice[i]);
+    string_fields(to, f);
+    for (size_t i = 0; i < NSTRINGS; i++) {
+        if (*f[i] == NULL)
+            continue;
+        *f[i] = bad ? NULL : strdup(*f[i]);
+        bad |= *f[i] == NULL;
     }
-    bad |= dup_str(&to->title, from->title);
-    bad |= dup_str(&to->artist, from->artist);
-    bad |= dup_str(&to->album, from->album);
-    bad |= dup_str(&to->genre, from->genre);
-    bad |= dup_str(&to->instructions, from->instructions);
-    if (bad) {
+    if (bad)
         vc_tts_input_free(to);
-        return -1;
-    }
-    return 0;
+    return bad ? -1 : 0;
 }
 
 enum vc_code vc_tts_input_from_json(const struct vc_config *cfg, const char *body, size_t len,
@@ -413,7 +411,7 @@ enum vc_code vc_tts_input_from_json(const struct vc_config *cfg, const char *bod
     memset(in, 0, sizeof(*in));
     if (body != NULL && len > 0 && len <= MEMO_BYTES) {
         slot = fnv1a(body, len) % MEMO_SLOTS;
-        if (parsed[slot].len == len && parsed[slot].cfg == cfg && parsed[slot].serial == cfg->serial
+        if (parsed[slot].len == len && parsed[slot].serial == cfg->serial
             && memcmp(parsed[slot].body, body, len) == 0 && input_copy(&parsed[slot].in, in) == 0)
             return VC_OK;
     }
@@ -430,7 +428,6 @@ enum vc_code vc_tts_input_from_json(const struct vc_config *cfg, const char *bod
         if (input_copy(in, &parsed[slot].in) == 0) {
             memcpy(parsed[slot].body, body, len);
             parsed[slot].len = len;
-            parsed[slot].cfg = cfg;
             parsed[slot].serial = cfg->serial;
         }
     }

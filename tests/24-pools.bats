@@ -142,7 +142,7 @@ speech_rss() {
 }
 
 @test "a speech worker hands its heap's free pages back after a second with nothing to do" {
-    local i busy idle
+    local i model busy idle
     # Syntheses leave megabytes of freed small blocks in the heap.
     for i in $(seq 1 30); do
         for model in espeak flite; do

@@ -44,26 +44,29 @@ int main(void)
     }
     {
         struct vc_log_field fields[] = {
-            { "text", VC_LOG_STR, "say \"hi\"\n\\ caf\xc3\xa9", 0 },
-            { "count", VC_LOG_INT, NULL, -42 },
-            { "big", VC_LOG_INT, NULL, 9007199254740993LL },
-            { "ms", VC_LOG_HUNDREDTHS, NULL, 1234 },
-            { "small", VC_LOG_HUNDREDTHS, NULL, 5 },
-            { "negative", VC_LOG_HUNDREDTHS, NULL, -150 },
-            { "zero", VC_LOG_HUNDREDTHS, NULL, 0 },
-            { "done", VC_LOG_TRUE, NULL, 0 },
-            { "pid", VC_LOG_INT, NULL, 1 },     /* a member of the line's own */
+            { .key = "text", .type = VC_LOG_STR, .str = "say \"hi\"\n\\ caf\xc3\xa9" },
+            { .key = "count", .type = VC_LOG_INT, .num = -42 },
+            { .key = "big", .type = VC_LOG_INT, .num = 9007199254740993LL },
+            { .key = "ms", .type = VC_LOG_REAL, .real = 12.34 },
+            { .key = "small", .type = VC_LOG_REAL, .real = 0.05 },
+            { .key = "negative", .type = VC_LOG_REAL, .real = -1.5 },
+            { .key = "zero", .type = VC_LOG_REAL, .real = 0 },
+            { .key = "done", .type = VC_LOG_TRUE },
+            { .key = "pid", .type = VC_LOG_INT, .num = 1 },     /* a member of the line's own */
+            { .key = "raw", .type = VC_LOG_STR, .str = "/tts/\xff" },
         };
         vc_log_set_request_id("req-1");
         vc_log_fields(VC_LOG_INFO, fields, sizeof(fields) / sizeof(fields[0]), "request");
         j = line_of(f, &at);
         ok(j != NULL, "the line is JSON");
+        ok(j != NULL && json_object_get(j, "raw") == NULL,
+           "a string that is not UTF-8 is left out, the line still written");
         ok(strcmp(json_string_value(json_object_get(j, "text")), "say \"hi\"\n\\ caf\xc3\xa9") == 0,
            "a string, escaped and read back as it was");
         ok(json_integer_value(json_object_get(j, "count")) == -42, "a negative integer");
         ok(json_integer_value(json_object_get(j, "big")) == 9007199254740993LL, "a 64-bit integer");
         ok(real_is(j, "ms", 12.34) && real_is(j, "small", 0.05) && real_is(j, "negative", -1.5)
-           && real_is(j, "zero", 0), "hundredths as numbers with two decimals");
+           && real_is(j, "zero", 0), "numbers with two decimals");
         ok(json_is_true(json_object_get(j, "done")), "true");
         ok(json_integer_value(json_object_get(j, "pid")) == (json_int_t)getpid(),
            "a field named like the line's own member is not written over it");
