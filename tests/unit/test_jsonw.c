@@ -69,6 +69,31 @@ static void test_strings(void)
     ok(all_ascii, "2000 random strings: the same bytes as json_dumps(JSON_ENSURE_ASCII)");
 }
 
+/* The writer takes plain ASCII eight bytes at a time: each character that
+ * needs care, at every place in and around such a block, is still seen. */
+static void test_blocks(void)
+{
+    static const char *const odd[] = { "\"", "\\", "\n", "\x1f", "\x01", "\x7f", " ",
+                                       "~", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x8e\xb5" };
+    int all = 1;
+
+    for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+        for (size_t at = 0; at < 20; at++) {
+            char buf[64];
+            json_t *s;
+
+            memset(buf, 'a', 20);
+            buf[20] = '\0';
+            memcpy(buf + at, odd[k], strlen(odd[k]));
+            buf[at + strlen(odd[k]) > 20 ? at + strlen(odd[k]) : 20] = '\0';
+            s = json_string(buf);
+            all &= s != NULL && same_as_jansson(s, 0) && same_as_jansson(s, 1);
+            json_decref(s);
+        }
+    }
+    ok(all, "a character that needs escaping is escaped at every place of a block");
+}
+
 static void test_values(void)
 {
     json_t *v = json_pack("{s:s, s:i, s:b, s:n, s:[i, s, {s:s}], s:{}, s:[], s:I}",
@@ -150,6 +175,7 @@ static void test_growth(void)
 int main(void)
 {
     test_strings();
+    test_blocks();
     test_values();
     test_reals();
     test_invalid_utf8();
