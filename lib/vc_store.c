@@ -184,16 +184,18 @@ enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, con
     return rc;
 }
 
-/* The memos keep keys and ids as bytes: half the memory of the hex. */
+/* The memos keep keys and ids as bytes: half the memory of the hex. A
+ * table, since a hit packs 64 digits on the hit path: each digit's value
+ * plus one, 0 for what is no hex digit. */
+static const unsigned char hex_plus1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+    ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)hex_plus1[(unsigned char)c] - 1;
 }
 
 /* 2n hex digits as n bytes; -1 when they are not exactly that. */

@@ -138,8 +138,6 @@ static enum vc_code from_disk(const struct vc_config *cfg, struct vc_db *db,
     enum vc_code rc;
 
     res->hit = 1;
-    if (vc_store_memo_get(res->key, res->track_id))
-        return VC_OK;
     rc = vc_store_track_by_key(db, res->key, 0, res->track_id, err);
     if (rc != VC_OK || res->track_id[0] != '\0')
         return rc;
@@ -246,6 +244,10 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     if (rc != VC_OK)
         return rc;
     if (vc_cache_use(cfg, res->key, in->format)) {
+        if (vc_store_memo_get(res->key, res->track_id)) {
+            res->hit = 1;
+            return VC_OK;           /* the memo has it already */
+        }
         rc = from_disk(cfg, db, in, who, res, err);
         goto done;
     }
