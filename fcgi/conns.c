@@ -16,8 +16,10 @@
 #define IDLE_CLOSE_S 300
 /* Left-over request body read to keep a connection; beyond, it is closed. */
 #define DRAIN_MAX 65536
-/* The epoll tag of the listen socket (connections carry their slot). */
+/* The epoll tags of the listen socket and the extra one (connections
+ * carry their slot). */
 #define LISTEN_TAG VC_CONNS_MAX
+#define EXTRA_TAG (VC_CONNS_MAX + 1)
 
 static int set_listening(struct vc_conns *cs, int on)
 {
@@ -36,6 +38,9 @@ int vc_conns_init(struct vc_conns *cs, int listen_fd)
     cs->listen_fd = listen_fd;
     cs->accepted = 0;
     cs->listening = 0;
+    cs->extra_fd = -1;
+    cs->extra_gen = 0;
+    cs->extra_ready = 0;
     for (int i = 0; i < VC_CONNS_MAX; i++) {
         if (FCGX_InitRequest(&cs->req[i], listen_fd, 0) != 0)
             return -1;
@@ -136,16 +141,44 @@ static void tidy(struct vc_conns *cs)
     (void)set_listening(cs, free_slot);
 }
 
+/* Whether fd is one of the FastCGI sockets in the set. */
+static int fastcgi_fd(const struct vc_conns *cs, int fd)
+{
+    if (fd == cs->listen_fd)
+        return 1;
+    for (int i = 0; i < VC_CONNS_MAX; i++)
+        if (cs->watched[i] == fd)
+            return 1;
+    return 0;
+}
+
+void vc_conns_watch_extra(struct vc_conns *cs, int fd, unsigned long generation)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EXTRA_TAG };
+
+    if (fd == cs->extra_fd && generation == cs->extra_gen)
+        return;
+    /* A closed socket left the set by itself, and its number may belong
+     * to a FastCGI connection now: that one is not taken out. */
+    if (cs->extra_fd >= 0 && !fastcgi_fd(cs, cs->extra_fd))
+        (void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->extra_fd, NULL);
+    cs->extra_fd = -1;
+    cs->extra_gen = generation;
+    if (fd >= 0 && epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+        cs->extra_fd = fd;
+}
+
 FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,
                             const sigset_t *sigmask, int *failed)
 {
-    struct epoll_event ev[VC_CONNS_MAX + 1];
+    struct epoll_event ev[VC_CONNS_MAX + 2];
     int ms = (int)(timeout->tv_sec * 1000 + timeout->tv_nsec / 1000000);
     int ready;
 
     *failed = 0;
+    cs->extra_ready = 0;
     tidy(cs);
-    ready = epoll_pwait(cs->ep, ev, VC_CONNS_MAX + 1, ms, sigmask);
+    ready = epoll_pwait(cs->ep, ev, VC_CONNS_MAX + 2, ms, sigmask);
     if (ready <= 0) {
         if (ready < 0 && errno != EINTR)
             *failed = 1;
@@ -157,6 +190,9 @@ FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,
      * until some worker next came back to epoll_pwait, up to its timeout
      * (p99 1.2 s for a search under 8 connections). The kept ones stay
      * ready for the next call. */
+    for (int k = 0; k < ready; k++)
+        if (ev[k].data.u32 == EXTRA_TAG)
+            cs->extra_ready = 1;
     for (int k = 0; k < ready; k++) {
         if (ev[k].data.u32 == LISTEN_TAG) {
             FCGX_Request *r = accept_new(cs);
@@ -165,7 +201,7 @@ FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,
         }
     }
     for (int k = 0; k < ready; k++)
-        if (ev[k].data.u32 != LISTEN_TAG)
+        if (ev[k].data.u32 < LISTEN_TAG)
             return take(cs, (int)ev[k].data.u32);
     return NULL;
 }

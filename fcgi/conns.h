@@ -44,6 +44,11 @@ struct vc_conns {
     int watched[VC_CONNS_MAX];          /* the fd in the set, or -1 */
     double last_used[VC_CONNS_MAX];
     unsigned long accepted;             /* connections accepted */
+    /* One more socket in the set (vc_conns_watch_extra), and whether the
+     * last wait found it ready. */
+    int extra_fd;
+    unsigned long extra_gen;
+    int extra_ready;
 };
 
 /* libfcgi must be initialised (FCGX_Init) first. -1 when the epoll set
@@ -56,6 +61,14 @@ int vc_conns_init(struct vc_conns *cs, int listen_fd);
  * brought no request (*failed set when poll itself failed). */
 FCGX_Request *vc_conns_wait(struct vc_conns *cs, const struct timespec *timeout,
                             const sigset_t *sigmask, int *failed);
+
+/* Have the waits watch one more socket besides FastCGI's (the worker's
+ * database connection, whose NOTIFYs should be read as they come, not
+ * looked for on every request): fd -1 for none. generation tells a new
+ * socket that got the old one's number apart from the old one. Call
+ * before each wait; after it, extra_ready says the socket was ready
+ * (a wait that found only that returns NULL). */
+void vc_conns_watch_extra(struct vc_conns *cs, int fd, unsigned long generation);
 
 /* A request already sent on a kept connection (for a worker about to
  * stop: it answers what nginx sent before it closes), or NULL. */

@@ -300,14 +300,19 @@ void vc_worker_main(const struct vc_config *cfg, struct vc_scoreboard *sb,
         struct timespec idle = { IDLE_TICK_S, 0 };
         int failed;
 
+        /* Revocations are read as they arrive, not looked for on each
+         * request (one system call less on a cache hit). */
+        vc_conns_watch_extra(&conns, vc_auth_notify_fd(w.db), vc_db_connects(w.db));
         fcgx = vc_conns_wait(&conns, &idle, &waitmask, &failed);
+        if (conns.extra_ready)
+            vc_auth_notify_ready(w.db);
         if (failed) {
             vc_log(VC_LOG_ERROR, "poll on the worker's sockets failed: %s", strerror(errno));
             code = 1;
             break;
         }
         if (fcgx == NULL) {
-            if (!stop_requested) {
+            if (!stop_requested && !conns.extra_ready) {
                 work_queue(&w);
                 trim_when_idle(&w);
             }

@@ -245,6 +245,14 @@ json_t *vc_auth_list(struct vc_db *db, struct vc_error *err)
 
 static int watching;
 static unsigned long watched_connects;
+/* A worker's loop may poll the watched connection's socket itself
+ * (vc_auth_notify_fd): a NOTIFY is then read as it arrives, and a lookup
+ * takes only what libpq read during other queries, with no system call.
+ * polled_connects names the connection the loop polls: a lookup on any
+ * other (a reconnect since) reads the socket itself. A connection whose
+ * socket failed to read is not handed out again. */
+static int polled;
+static unsigned long polled_connects, failed_connects;
 /* Entries verified before this may have missed a NOTIFY (a reconnect
  * came since): not fresh any more, though still good for the degraded
  * path, which only runs while nothing can be revoked. */
@@ -317,6 +325,27 @@ static void memo_forget(void *ctx, const char *token_id)
             memset(&mb->e[i], 0, sizeof(mb->e[i]));
     }
     memo_unlock();
+}
+
+int vc_auth_notify_fd(struct vc_db *db)
+{
+    int fd = watching ? vc_db_socket(db) : -1;
+
+    if (fd < 0 || (failed_connects != 0 && failed_connects == vc_db_connects(db))) {
+        polled = 0;
+        return -1;
+    }
+    polled = 1;
+    polled_connects = vc_db_connects(db);
+    return fd;
+}
+
+void vc_auth_notify_ready(struct vc_db *db)
+{
+    if (polled && vc_db_notified(db, 1, memo_forget, NULL) < 0) {
+        polled = 0;
+        failed_connects = vc_db_connects(db);
+    }
 }
 
 static void memo_put(const char *hash, const struct vc_token *t)
@@ -392,7 +421,8 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
     if (watching) {
         /* -1: the connection is down, nothing can be known; the memo stays
          * for the degraded path below, but is not trusted as fresh. */
-        int news = vc_db_notified(db, memo_forget, NULL);
+        int read = !polled || polled_connects != vc_db_connects(db);
+        int news = vc_db_notified(db, read, memo_forget, NULL);
         if (vc_db_connects(db) != watched_connects) {
             stale_before = vc_time_mono_s();    /* a new connection may have missed some */
             watched_connects = vc_db_connects(db);

@@ -84,6 +84,14 @@ int vc_auth_share(void);
  * db first connects: a worker's). */
 void vc_auth_watch(struct vc_db *db);
 
+/* For a loop that waits on the watched connection's socket itself, so
+ * lookups need not read it: the socket to wait on before each wait, or -1
+ * (not watching, or the connection is down: lookups read it then). */
+int vc_auth_notify_fd(struct vc_db *db);
+
+/* The loop found that socket ready: take the NOTIFYs it brought. */
+void vc_auth_notify_ready(struct vc_db *db);
+
 /* The live token whose secret is secret into out: VC_ERR_UNAUTHORIZED
  * when unknown or revoked; VC_ERR_UNAVAILABLE without the database. */
 enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_token *out,

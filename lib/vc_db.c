@@ -128,6 +128,13 @@ unsigned long vc_db_connects(const struct vc_db *db)
     return db->connects;
 }
 
+int vc_db_socket(const struct vc_db *db)
+{
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return -1;
+    return PQsocket(db->conn);
+}
+
 /* Server notices (e.g. a query of only stop words) belong in the JSON log
  * at debug level, not as raw lines on stderr. */
 static void on_notice(void *arg, const char *message)
@@ -210,16 +217,17 @@ void vc_db_listen(struct vc_db *db, const char *channel)
     snprintf(db->listen, sizeof(db->listen), "%s", channel);
 }
 
-int vc_db_notified(struct vc_db *db, vc_db_notify_fn fn, void *ctx)
+int vc_db_notified(struct vc_db *db, int read, vc_db_notify_fn fn, void *ctx)
 {
     PGnotify *n;
-    int count = 0, ok;
+    int count = 0, ok = 1;
 
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return -1;
     /* Reads what the server has sent without waiting for more; what had
      * arrived before a broken connection is still handed out. */
-    ok = PQconsumeInput(db->conn) == 1;
+    if (read)
+        ok = PQconsumeInput(db->conn) == 1;
     while ((n = PQnotifies(db->conn)) != NULL) {
         fn(ctx, n->extra);
         count++;

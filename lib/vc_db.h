@@ -139,8 +139,16 @@ typedef void (*vc_db_notify_fn)(void *ctx, const char *payload);
 
 /* Hand every notification that has arrived since the last call to fn
  * (never waits): how many, or -1 when the connection is not up (those that
- * came before it broke are still handed out; others may have been lost). */
-int vc_db_notified(struct vc_db *db, vc_db_notify_fn fn, void *ctx);
+ * came before it broke are still handed out; others may have been lost).
+ * With read 0 only those libpq holds already (read during queries) are
+ * handed out, without a system call: for a caller that polls the socket
+ * (vc_db_socket) and reads it when it is ready. */
+int vc_db_notified(struct vc_db *db, int read, vc_db_notify_fn fn, void *ctx);
+
+/* The connection's socket, for a caller's own poll set; -1 when it is not
+ * up. A reconnect may hand out the same number: tell connections apart by
+ * vc_db_connects. */
+int vc_db_socket(const struct vc_db *db);
 
 /* How many times this handle has (re)connected successfully. */
 unsigned long vc_db_connects(const struct vc_db *db);

@@ -49,3 +49,23 @@ teardown_file() { stack_down; }
     done
     tail -n +"$((seen + 1))" "$STACK_DIR/log/voxcat.log" | grep -q "database reconnected"
 }
+
+@test "after a restart of PostgreSQL a revoked token is refused at once by every worker" {
+    # Workers read revocations (NOTIFY) from their connection's socket as
+    # they arrive; a reconnect hands them a new socket, often with the old
+    # one's number, which must be watched all the same.
+    t=$("$VOXCAT_BIN_DIR/voxcat" token create afterrestart 2>/dev/null | tail -n 1)
+    speak() {
+        curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X POST -H "Authorization: Bearer $t" \
+            -H 'Content-Type: application/json' --data-binary "{\"text\":\"$1\"}" "$VOXCAT_URL/tts"
+    }
+    for i in 1 2 3 4 5 6; do [ "$(speak "before the restart $i")" = 200 ]; done
+    "$STACK" pg-stop "$STACK_DIR"
+    "$STACK" pg-start "$STACK_DIR"
+    for i in 1 2 3 4 5 6 7 8; do [ "$(speak "after the restart $i")" = 200 ]; done
+    run "$VOXCAT_BIN_DIR/voxcat" token revoke afterrestart
+    [ "$status" -eq 0 ]
+    for i in 1 2 3 4 5 6 7 8; do
+        [ "$(speak "after revoking $i")" = 401 ] || { echo "request $i got through"; false; }
+    done
+}
