@@ -89,10 +89,39 @@ static int plain8(const unsigned char *p)
         ? 0 : 1;
 }
 
+static int plain1(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* How many bytes at the start of s need no escaping. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (n - i >= 8 && plain8(s + i))
+        i += 8;
+    while (i < n && plain1(s[i]))
+        i++;
+    return i;
+}
+
 void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + n;
+    size_t plain = plain_prefix(p, n);
 
+    /* Most strings (ids, names, words) need nothing: one copy, quoted. */
+    if (plain == n) {
+        if (w->len + n + 3 > w->cap && vc_jsonw_grow(w, n + 2) != 0)
+            return;
+        w->buf[w->len] = '"';
+        memcpy(w->buf + w->len + 1, s, n);
+        w->buf[w->len + n + 1] = '"';
+        w->len += n + 2;
+        return;
+    }
+    p += plain;
     vc_jsonw_raw(w, "\"", 1);
     while (p < end) {
         uint32_t cp;
@@ -188,6 +217,26 @@ void vc_jsonw_real(struct vc_jsonw *w, double v, int precision)
 
 void vc_jsonw_key(struct vc_jsonw *w, const char *key, int first)
 {
+    size_t n = strlen(key);
+
+    /* A key is nearly always a plain name: written with its punctuation
+     * in one go (a line of the access log has twenty). */
+    if (plain_prefix((const unsigned char *)key, n) == n) {
+        char *d;
+
+        if (w->len + n + 5 > w->cap && vc_jsonw_grow(w, n + 4) != 0)
+            return;
+        d = w->buf + w->len;
+        if (!first)
+            *d++ = ',';
+        *d++ = '"';
+        memcpy(d, key, n);
+        d += n;
+        *d++ = '"';
+        *d++ = ':';
+        w->len = (size_t)(d - w->buf);
+        return;
+    }
     if (!first)
         vc_jsonw_raw(w, ",", 1);
     vc_jsonw_cstring(w, key);

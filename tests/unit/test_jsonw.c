@@ -89,9 +89,13 @@ static void test_blocks(void)
             s = json_string(buf);
             all &= s != NULL && same_as_jansson(s, 0) && same_as_jansson(s, 1);
             json_decref(s);
+            /* The same as an object's key, after a first plain one. */
+            s = json_pack("{s:i, s:i}", "first", 1, buf, 2);
+            all &= s != NULL && same_as_jansson(s, 0) && same_as_jansson(s, 1);
+            json_decref(s);
         }
     }
-    ok(all, "a character that needs escaping is escaped at every place of a block");
+    ok(all, "a character that needs escaping is escaped at every place of a block, value or key");
 }
 
 static void test_values(void)
