@@ -40,6 +40,7 @@ struct vc_conns {
      * whole pool to race for it. */
     int ep;
     int listening;                      /* the listen socket is in the set */
+    int local;                          /* it is a unix socket */
     FCGX_Request req[VC_CONNS_MAX];     /* ipcFd < 0: a free slot */
     int watched[VC_CONNS_MAX];          /* the fd in the set, or -1 */
     double last_used[VC_CONNS_MAX];

@@ -129,6 +129,7 @@ static void work_queue(struct vc_worker *w)
 struct after_hook {
     void (*fn)(struct vc_worker *w, void *ctx);
     void *ctx;
+    int redirected;     /* the answer was an X-Accel-Redirect */
 };
 
 static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *hook)
@@ -159,6 +160,7 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *ho
     sync_totals(w);
     hook->fn = req.after;
     hook->ctx = req.after_ctx;
+    hook->redirected = req.redirected;
     vc_request_free(&req);
     vc_log_set_request_id(NULL);
 }
@@ -225,12 +227,14 @@ static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_
 
 /* Whether the connection may stay open after this answer: not when the
  * worker has deferred work to do before it reads again, or will exit
- * (nginx would send its next request to a worker that is not reading). */
+ * (nginx would send its next request to a worker that is not reading),
+ * nor after a redirect, which nginx never reuses (conns.h): kept, it
+ * would only be watched until nginx closes it. */
 static int may_keep(const struct vc_worker *w, const struct after_hook *hook)
 {
     const struct vc_config *cfg = w->cfg;
 
-    if (hook->fn != NULL || stop_requested)
+    if (hook->fn != NULL || hook->redirected || stop_requested)
         return 0;
     if (cfg->max_requests > 0 && w->served + 1 >= (unsigned long)cfg->max_requests)
         return 0;
@@ -239,7 +243,7 @@ static int may_keep(const struct vc_worker *w, const struct after_hook *hook)
 
 static void serve_one(struct vc_worker *w, struct vc_conns *conns, FCGX_Request *fcgx)
 {
-    struct after_hook hook = { NULL, NULL };
+    struct after_hook hook = { NULL, NULL, 0 };
 
     vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_BUSY);
     serve(w, fcgx, &hook);

@@ -111,6 +111,23 @@ fcgi_conns() { metric voxcat_fcgi_connections_total; }
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$VOXCAT_URL/status/live")" = 200 ]
 }
 
+@test "a body over the worker's limit is a 413 through nginx each time, never a 502" {
+    # The speech pool's connections are not kept: a worker closes each one
+    # when it has answered. It must not close under a body nginx is still
+    # sending (its write fails: 502), so it reads the rest first, or falls
+    # back to libfcgi's lingering close when there is too much of it.
+    for size in 50000 300000 50000 300000 50000 300000; do
+        { printf '{"text":"'; head -c "$size" /dev/zero | tr '\0' a; printf '"}'; } >"$BATS_TEST_TMPDIR/body.json"
+        run curl -sS -o "$BATS_TEST_TMPDIR/out" -w '%{http_code}' -X POST "$VOXCAT_URL/tts" \
+            -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' \
+            --data-binary @"$BATS_TEST_TMPDIR/body.json"
+        [ "$output" = 413 ] || { echo "a body of $size bytes: $output"; false; }
+        jq -e '.error.code == "payload_too_large"' "$BATS_TEST_TMPDIR/out"
+    done
+    run grep -c 'while sending request to upstream' "$STACK_DIR/log/nginx-error.log"
+    [ "$output" = 0 ]
+}
+
 @test "with every speech worker held by a synthesis, status, readiness and search still answer" {
     curl -s -X POST "$FAKE/__control/script" -H 'Content-Type: application/json' \
         -d '{"gemini":[{"step":"hang","seconds":6},{"step":"hang","seconds":6}]}' >/dev/null
