@@ -22,11 +22,20 @@
  * request, its deferred work, the queue), for the pool's metrics. */
 static uint64_t syntheses[VC_ENGINE_COUNT];
 
+/* Counted, and logged with its key: a line per synthesis, whatever asked
+ * for it, tells what each engine made (a paid one's cost) and shows a key
+ * made twice. */
 static void synthesized(struct vc_tts_result *res, const struct vc_tts_input *in)
 {
+    const struct vc_log_field f[2] = {
+        { "engine", VC_LOG_STR, in->choice.engine->name, 0, 0 },
+        { "key", VC_LOG_STR, res->key, 0, 0 },
+    };
+
     res->synthesized = 1;
     if ((int)in->choice.engine->id >= 0 && in->choice.engine->id < VC_ENGINE_COUNT)
         syntheses[in->choice.engine->id]++;
+    vc_log_fields(VC_LOG_INFO, f, 2, "synthesized");
 }
 
 uint64_t vc_tts_syntheses(enum vc_engine_id id)
