@@ -39,7 +39,6 @@ static void reply_audio(struct vc_request *req, const char *key, enum vc_format 
                      "\r\nContent-Location: /tts/audio/", key, ".", vc_format_name(f), "\r\n",
                      extra ? extra : "", (char *)NULL);
     vc_reply_headers(req, 200, headers);
-    req->redirected = 1;
 }
 
 /* The audio of key straight from PostgreSQL, through the worker: when the

@@ -62,7 +62,6 @@ struct vc_request {
     int status;
     size_t bytes_out;
     int replied;
-    int redirected;             /* an X-Accel-Redirect: nginx closes the connection */
     /* Extra access-log fields, their strings copied into log_text. */
     struct vc_log_field log[VC_REQUEST_LOG_MAX];
     size_t nlog;

@@ -129,7 +129,6 @@ static void work_queue(struct vc_worker *w)
 struct after_hook {
     void (*fn)(struct vc_worker *w, void *ctx);
     void *ctx;
-    int redirected;     /* the answer was an X-Accel-Redirect */
 };
 
 static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *hook)
@@ -160,7 +159,6 @@ static void serve(struct vc_worker *w, FCGX_Request *fcgx, struct after_hook *ho
     sync_totals(w);
     hook->fn = req.after;
     hook->ctx = req.after_ctx;
-    hook->redirected = req.redirected;
     vc_request_free(&req);
     vc_log_set_request_id(NULL);
 }
@@ -227,14 +225,15 @@ static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_
 
 /* Whether the connection may stay open after this answer: not when the
  * worker has deferred work to do before it reads again, or will exit
- * (nginx would send its next request to a worker that is not reading),
- * nor after a redirect, which nginx never reuses (conns.h): kept, it
- * would only be watched until nginx closes it. */
+ * (nginx would send its next request to a worker that is not reading).
+ * A redirect's connection is kept too, though nginx never reuses it
+ * (conns.h): FastCGI says the application does not close a connection
+ * it was asked to keep, and another client may reuse it. */
 static int may_keep(const struct vc_worker *w, const struct after_hook *hook)
 {
     const struct vc_config *cfg = w->cfg;
 
-    if (hook->fn != NULL || hook->redirected || stop_requested)
+    if (hook->fn != NULL || stop_requested)
         return 0;
     if (cfg->max_requests > 0 && w->served + 1 >= (unsigned long)cfg->max_requests)
         return 0;
@@ -243,7 +242,7 @@ static int may_keep(const struct vc_worker *w, const struct after_hook *hook)
 
 static void serve_one(struct vc_worker *w, struct vc_conns *conns, FCGX_Request *fcgx)
 {
-    struct after_hook hook = { NULL, NULL, 0 };
+    struct after_hook hook = { NULL, NULL };
 
     vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_BUSY);
     serve(w, fcgx, &hook);
