@@ -240,8 +240,11 @@ static int drain(FCGX_Request *r)
 void vc_conns_finish(struct vc_conns *cs, FCGX_Request *r, int keep)
 {
     int i = (int)(r - cs->req);
+    int ended = -1;     /* the request was read to its end: 1, 0, or -1 not looked */
 
-    if (r->keepConnection && (!keep || !drain(r)))
+    if (r->keepConnection && keep)
+        ended = drain(r);
+    if (ended != 1)
         r->keepConnection = 0;
     /* Out of the set before libfcgi closes the descriptor. */
     if (!r->keepConnection && cs->watched[i] >= 0) {
@@ -257,7 +260,7 @@ void vc_conns_finish(struct vc_conns *cs, FCGX_Request *r, int keep)
      * only make nginx's read fail after the answer, and there is none. A
      * detached request is closed at once: three system calls and a wait
      * less for every answer not kept (each redirect to a cached file). */
-    if (!r->keepConnection && cs->local && drain(r))
+    if (!r->keepConnection && cs->local && (ended == -1 ? drain(r) : ended))
         (void)FCGX_Detach(r);
     FCGX_Finish_r(r);
     watch(cs, i);

@@ -106,37 +106,40 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
     return i;
 }
 
+/* n plain bytes of s, quoted, with pre before and post after when they
+ * are not 0: one reservation and one copy. */
+static void put_plain(struct vc_jsonw *w, char pre, const char *s, size_t n, char post)
+{
+    char *d;
+
+    if (w->len + n + 5 > w->cap && vc_jsonw_grow(w, n + 4) != 0)
+        return;
+    d = w->buf + w->len;
+    if (pre)
+        *d++ = pre;
+    *d++ = '"';
+    memcpy(d, s, n);
+    d += n;
+    *d++ = '"';
+    if (post)
+        *d++ = post;
+    w->len = (size_t)(d - w->buf);
+}
+
 void vc_jsonw_string(struct vc_jsonw *w, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + n;
     size_t plain = plain_prefix(p, n);
 
-    /* Most strings (ids, names, words) need nothing: one copy, quoted. */
+    /* Most strings (ids, names, words) need nothing. */
     if (plain == n) {
-        if (w->len + n + 3 > w->cap && vc_jsonw_grow(w, n + 2) != 0)
-            return;
-        w->buf[w->len] = '"';
-        memcpy(w->buf + w->len + 1, s, n);
-        w->buf[w->len + n + 1] = '"';
-        w->len += n + 2;
+        put_plain(w, 0, s, n, 0);
         return;
     }
-    p += plain;
     vc_jsonw_raw(w, "\"", 1);
-    while (p < end) {
+    for (p += plain; p < end; p += plain_prefix(p, (size_t)(end - p))) {
         uint32_t cp;
-        size_t len;
-
-        if (end - p >= 8 && plain8(p)) {
-            p += 8;
-            continue;
-        }
-        /* Plain ASCII, most of any text, goes through as it is. */
-        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
-            p++;
-            continue;
-        }
-        len = vc_utf8_next(p, (size_t)(end - p), &cp);
+        size_t len = vc_utf8_next(p, (size_t)(end - p), &cp);
 
         if (len == 0) {
             w->failed = 1;
@@ -219,22 +222,10 @@ void vc_jsonw_key(struct vc_jsonw *w, const char *key, int first)
 {
     size_t n = strlen(key);
 
-    /* A key is nearly always a plain name: written with its punctuation
-     * in one go (a line of the access log has twenty). */
+    /* A key is nearly always a plain name (a line of the access log has
+     * twenty): written with its punctuation in one go. */
     if (plain_prefix((const unsigned char *)key, n) == n) {
-        char *d;
-
-        if (w->len + n + 5 > w->cap && vc_jsonw_grow(w, n + 4) != 0)
-            return;
-        d = w->buf + w->len;
-        if (!first)
-            *d++ = ',';
-        *d++ = '"';
-        memcpy(d, key, n);
-        d += n;
-        *d++ = '"';
-        *d++ = ':';
-        w->len = (size_t)(d - w->buf);
+        put_plain(w, first ? 0 : ',', key, n, ':');
         return;
     }
     if (!first)
