@@ -276,6 +276,21 @@ bad() {
     [ "$(psql_q -c "SELECT lease_until <= now() FROM audio_tracks WHERE id = '$(id 950)'")" = t ]
 }
 
+@test "imported lines without created_at are as old as their place in the file: the last is newest" {
+    for n in 961 962 963; do
+        printf '{"id":"%s","title":"Order Probe %s","status":"PENDING"}\n' "$(id $n)" "$n"
+    done | "$VOXCAT" import -
+    # Strictly increasing in file order, a microsecond apart, updated_at alike.
+    run psql_q -c "SELECT string_agg(id::text, ' ' ORDER BY created_at DESC) FROM audio_tracks
+                   WHERE title LIKE 'Order Probe %'"
+    [ "$output" = "$(id 963) $(id 962) $(id 961)" ]
+    [ "$(psql_q -c "SELECT count(DISTINCT created_at) FROM audio_tracks WHERE title LIKE 'Order Probe %' AND updated_at = created_at")" = 3 ]
+    [ "$(psql_q -c "SELECT max(created_at) - min(created_at) FROM audio_tracks WHERE title LIKE 'Order Probe %'")" = "00:00:00.000002" ]
+    # Newest first lists them from the end of the file.
+    [ "$(titles 'q=probe&sort=created_at')" = '["Order Probe 963","Order Probe 962","Order Probe 961"]' ]
+    psql_q -c "DELETE FROM audio_tracks WHERE title LIKE 'Order Probe %'"
+}
+
 @test "/status shows the queue at a glance: failed, how many can be retried, the oldest pending's age" {
     run curl -s "$VOXCAT_URL/status"
     [ "$status" -eq 0 ]
