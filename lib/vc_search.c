@@ -585,10 +585,25 @@ static void page_sql(const struct query *qy, const char *tsq, struct page_sql *p
     }
 }
 
+/* Each item of items takes "rank" and "headline" from the same row of
+ * marks ([rank, headline] per row); 0, or -1 when memory runs out. */
+static int add_marks(json_t *items, json_t *marks)
+{
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *item = json_array_get(items, i), *m = json_array_get(marks, i);
+        if (json_object_set(item, "rank", json_array_get(m, 0)) != 0
+            || json_object_set(item, "headline", json_array_get(m, 1)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Run inner (SELECT t.id, <rank> AS rank, t.created_at[, sort column] ...,
  * in the page's order and limit) and build its rows: [items, [[key values
  * as text] per row]] (new reference). Only the page's rows are built as
- * JSON: whole rows for every match would cost more than the ranking. */
+ * JSON: whole rows for every match would cost more than the ranking. The
+ * rows come as json text, not jsonb (see 014_track_json_text.sql), with
+ * their rank and headline beside them, added here. */
 static json_t *page_rows_with(struct vc_db *db, const struct vc_search *s, struct query *qy,
                               const struct page_sql *ps, const char *with, const char *inner,
                               const char *extra, struct vc_error *err)
@@ -605,12 +620,12 @@ static json_t *page_rows_with(struct vc_db *db, const struct vc_search *s, struc
     }
     order_clause(keys, n, "p.", "p.rank", outer, sizeof(outer));
     snprintf(sql, sizeof(sql),
-             "%sSELECT jsonb_build_array("
-             " coalesce(jsonb_agg(vc_track_json(t) || jsonb_build_object("
-             "  'rank', round(p.rank::numeric, 6), 'headline', %s) ORDER BY %s), '[]'), "
-             " coalesce(jsonb_agg(jsonb_build_array(%s) ORDER BY %s), '[]')%s)::text "
+             "%sSELECT json_build_array("
+             " coalesce(json_agg(vc_track_json_text(t) ORDER BY %s), '[]'), "
+             " coalesce(json_agg(json_build_array(round(p.rank::numeric, 6), %s) ORDER BY %s), '[]'), "
+             " coalesce(json_agg(json_build_array(%s) ORDER BY %s), '[]')%s)::text "
              "FROM (%s) p JOIN audio_tracks t ON t.id = p.id",
-             with, ps->head, outer, keytext, outer, extra, inner);
+             with, outer, ps->head, outer, keytext, outer, extra, inner);
     res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
     if (res == NULL) {
         /* A cursor's value the column's type refuses was made by hand. */
@@ -621,6 +636,12 @@ static json_t *page_rows_with(struct vc_db *db, const struct vc_search *s, struc
     }
     out = vc_db_json(res, err);
     vc_result_free(res);
+    if (out != NULL && (add_marks(json_array_get(out, 0), json_array_get(out, 1)) != 0
+                        || json_array_remove(out, 1) != 0)) {
+        json_decref(out);
+        out = NULL;
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    }
     return out;
 }
 
