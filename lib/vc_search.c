@@ -652,7 +652,7 @@ static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct que
 }
 
 /* The page in the exact order: limit + 1 rows after offset or the cursor.
- * With matched != NULL the matches' ids are first gathered, at most
+ * With matched != NULL the matches are first gathered, at most
  * VC_SEARCH_EXACT_MAX + 1 of them, and both the page and their number
  * (*matched) come from that one statement: counting and then ranking read
  * every match twice, and a match costs a heap visit (GIN rechecks). The
@@ -666,31 +666,35 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
     struct page_sql ps;
     char inner[SQL_MAX], with[SQL_MAX] = "", gate[1100], order[1400], lim[24], off[24];
     char after[6000] = "", carry[32] = "";
-    const char *from;
+    const char *from, *rank;
     json_t *page;
 
     page_sql(qy, tsq, &ps);
-    if (matched != NULL) {
-        /* The matches' ids, no more than one past the bound: as dear as
-         * counting them. Past the bound the page is not wanted: the gate
-         * skips reading the rows again, ranking and building it. */
-        snprintf(with, sizeof(with),
-                 "WITH m AS MATERIALIZED (SELECT t.id FROM audio_tracks t%s LIMIT %d) ",
-                 qy->where, VC_SEARCH_EXACT_MAX + 1);
-        snprintf(gate, sizeof(gate), " WHERE (SELECT count(*) FROM m) <= %d", VC_SEARCH_EXACT_MAX);
-        from = "m JOIN audio_tracks t ON t.id = m.id";
-    } else {
-        snprintf(gate, sizeof(gate), "%s", qy->where);
-        from = "audio_tracks t";
-    }
-    if (s->after != NULL
-        && keyset_clause(qy, keys, n, s->after, ps.rank, gate[0] != '\0', after, sizeof(after),
-                         err) != VC_OK)
-        return NULL;
     /* The outer ORDER BY and the cursor need the sort column too. */
     if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
         snprintf(carry, sizeof(carry), ", t.%s", s->sort);
-    order_clause(keys, n, "t.", ps.rank, order, sizeof(order));
+    if (matched != NULL) {
+        /* The matches, no more than one past the bound, with their rank
+         * and sort keys taken while each row is in hand (0.2 us a row;
+         * reading them again by id for the page cost 3). Past the bound
+         * the page is not wanted: the gate skips sorting and building it. */
+        snprintf(with, sizeof(with),
+                 "WITH m AS MATERIALIZED (SELECT t.id, %s AS rank, t.created_at%s "
+                 "FROM audio_tracks t%s LIMIT %d) ",
+                 ps.rank, carry, qy->where, VC_SEARCH_EXACT_MAX + 1);
+        snprintf(gate, sizeof(gate), " WHERE (SELECT count(*) FROM m) <= %d", VC_SEARCH_EXACT_MAX);
+        from = "m t";
+        rank = "t.rank";
+    } else {
+        snprintf(gate, sizeof(gate), "%s", qy->where);
+        from = "audio_tracks t";
+        rank = ps.rank;
+    }
+    if (s->after != NULL
+        && keyset_clause(qy, keys, n, s->after, rank, gate[0] != '\0', after, sizeof(after),
+                         err) != VC_OK)
+        return NULL;
+    order_clause(keys, n, "t.", rank, order, sizeof(order));
     snprintf(lim, sizeof(lim), "%ld", s->limit + 1);
     snprintf(off, sizeof(off), "%ld", s->offset);
     {
@@ -698,7 +702,7 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
         snprintf(inner, sizeof(inner),
                  "SELECT t.id, %s AS rank, t.created_at%s FROM %s%s%s "
                  "ORDER BY %s LIMIT $%d::int OFFSET $%d::int",
-                 ps.rank, carry, from, gate, after, order, pl, po);
+                 rank, carry, from, gate, after, order, pl, po);
     }
     page = page_rows_with(db, s, qy, &ps, with, inner,
                           matched != NULL ? ", (SELECT count(*) FROM m)" : "", err);
