@@ -252,13 +252,15 @@ void vc_search_clear(struct vc_search *s)
 
 /* The parameters and WHERE clause shared by search, count and facets. */
 struct query {
-    const char *params[16];   /* q (2), filters (6), cursor (3), page (2) */
+    const char *params[16];   /* q (3), filters (6), cursor (3), page (2) */
     int n;
     char where[1024];
     size_t filters_at;      /* where + filters_at: the filters alone, " AND ..." */
     char *q_rest;           /* owned: q without its prefix word */
     char *q_prefix;         /* owned: the last word, matched as a prefix */
+    char *q_lexemes;        /* owned: what q_prefix matches as lexemes, or NULL */
     char year_from[8], year_to[8], min_rank[32];
+    char tsq_rank[1024];    /* q's tsquery for ts_rank and ts_headline */
     int has_q;
 };
 
@@ -316,18 +318,49 @@ static void free_query(struct query *qy)
 {
     free(qy->q_rest);
     free(qy->q_prefix);
+    free(qy->q_lexemes);
+}
+
+/* The prefix being typed as the few lexemes it stands for (015), or
+ * NULL: asked once, then passed as a constant, since a function in a
+ * row's filter would run again for every row a walk reads. */
+static const struct vc_stmt st_prefix = {
+    "vc_search_prefix", "SELECT vc_prefix_tsquery($1)::text", 1
+};
+
+static enum vc_code prefix_lexemes(struct vc_db *db, struct query *qy, struct vc_error *err)
+{
+    const char *params[1] = { qy->q_prefix };
+    struct vc_result *res = vc_db_exec(db, &st_prefix, params, err);
+
+    if (res == NULL)
+        return err->code;
+    if (!vc_result_isnull(res, 0, 0)) {
+        qy->q_lexemes = strdup(vc_result_value(res, 0, 0));
+        if (qy->q_lexemes == NULL) {
+            vc_result_free(res);
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        }
+    }
+    vc_result_free(res);
+    return VC_OK;
 }
 
 /* The tsquery of q: websearch syntax for all but the last plain word,
- * which is a prefix (escaped as a quoted lexeme). */
+ * which is a prefix (escaped as a quoted lexeme). Into buf the one that
+ * matches rows, where the prefix is the lexemes it stands for when there
+ * are few (qy->q_lexemes, or NULL); into qy->tsq_rank
+ * the one that ranks and highlights them, with the prefix itself, which
+ * is what ts_rank has always scored. They match the same rows. */
 static const char *tsquery_sql(struct query *qy, char *buf, size_t len)
 {
     size_t rl = strlen(qy->q_rest);
-    char prefix[512];
-    int or_join;
+    char prefix[512], match[640];
+    int or_join, p, r;
 
     if (qy->q_prefix == NULL) {
         snprintf(buf, len, "websearch_to_tsquery('simple', $%d)", add_param(qy, qy->q_rest));
+        snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "%s", buf);
         return buf;
     }
     /* "a OR b" typed as "a OR b": the prefix joins with OR. */
@@ -335,27 +368,39 @@ static const char *tsquery_sql(struct query *qy, char *buf, size_t len)
               && (rl == 3 || isspace((unsigned char)qy->q_rest[rl - 4]));
     if (or_join)
         qy->q_rest[rl - 3] = '\0';
+    p = add_param(qy, qy->q_prefix);
     snprintf(prefix, sizeof(prefix),
              "to_tsquery('simple', '''' || replace(replace($%d, '\\', '\\\\'), '''', '''''') || ''':*')",
-             add_param(qy, qy->q_prefix));
+             p);
+    /* Both are constants when the statement is planned: the planner
+     * folds the coalesce, and a walk's filter never calls a function. */
+    snprintf(match, sizeof(match), "coalesce($%d::tsquery, %s)", add_param(qy, qy->q_lexemes),
+             prefix);
     /* The word being typed alone: websearch_to_tsquery of nothing would
      * only add a NOTICE to every search. */
-    if (qy->q_rest[strspn(qy->q_rest, " \t\r\n\f\v")] == '\0')
-        snprintf(buf, len, "%s", prefix);
-    else
-        snprintf(buf, len, "(websearch_to_tsquery('simple', $%d) %s %s)",
-                 add_param(qy, qy->q_rest), or_join ? "||" : "&&", prefix);
+    if (qy->q_rest[strspn(qy->q_rest, " \t\r\n\f\v")] == '\0') {
+        snprintf(buf, len, "%s", match);
+        snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "%s", prefix);
+        return buf;
+    }
+    r = add_param(qy, qy->q_rest);
+    snprintf(buf, len, "(websearch_to_tsquery('simple', $%d) %s %s)", r, or_join ? "||" : "&&",
+             match);
+    snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "(websearch_to_tsquery('simple', $%d) %s %s)", r,
+             or_join ? "||" : "&&", prefix);
     return buf;
 }
 
-static enum vc_code build(const struct vc_search *s, struct query *qy, char *tsq, size_t tsqlen,
-                          struct vc_error *err)
+static enum vc_code build(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                          char *tsq, size_t tsqlen, struct vc_error *err)
 {
     memset(qy, 0, sizeof(*qy));
     qy->has_q = s->q != NULL && s->q[0] != '\0';
     if (qy->has_q) {
         if (split_prefix(qy, s->q) != 0)
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        if (qy->q_prefix != NULL && prefix_lexemes(db, qy, err) != VC_OK)
+            return err->code;
         tsquery_sql(qy, tsq, tsqlen);
         snprintf(qy->where, sizeof(qy->where), " WHERE t.search_vector @@ %s", tsq);
     }
@@ -377,7 +422,8 @@ static enum vc_code build(const struct vc_search *s, struct query *qy, char *tsq
     if (qy->has_q && s->min_rank > 0) {
         char piece[SQL_MAX];
         snprintf(qy->min_rank, sizeof(qy->min_rank), "%.6f", s->min_rank);
-        snprintf(piece, sizeof(piece), "ts_rank(t.search_vector, %s) >= $%%d::real", tsq);
+        snprintf(piece, sizeof(piece), "ts_rank(t.search_vector, %s) >= $%%d::real",
+                 qy->tsq_rank);
         add_where(qy, piece, add_param(qy, qy->min_rank));
     }
     return VC_OK;
@@ -572,8 +618,10 @@ struct page_sql {
     char head[1200];
 };
 
-static void page_sql(const struct query *qy, const char *tsq, struct page_sql *ps)
+static void page_sql(const struct query *qy, struct page_sql *ps)
 {
+    const char *tsq = qy->tsq_rank;
+
     if (qy->has_q) {
         snprintf(ps->rank, sizeof(ps->rank), "ts_rank(t.search_vector, %s)", tsq);
         snprintf(ps->head, sizeof(ps->head),
@@ -659,7 +707,7 @@ static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct que
  * page is right only when *matched is within the bound (it is empty
  * beyond). */
 static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                          const char *tsq, long *matched, struct vc_error *err)
+                          long *matched, struct vc_error *err)
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
@@ -669,7 +717,7 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
     const char *from, *rank;
     json_t *page;
 
-    page_sql(qy, tsq, &ps);
+    page_sql(qy, &ps);
     /* The outer ORDER BY and the cursor need the sort column too. */
     if (strcmp(s->sort, "rank") != 0 && strcmp(s->sort, "created_at") != 0)
         snprintf(carry, sizeof(carry), ", t.%s", s->sort);
@@ -775,7 +823,7 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
     int negates = strchr(s->q, '-') != NULL;
     int guess = may_phrase(s->q) || negates;
 
-    page_sql(qy, tsq, &ps);
+    page_sql(qy, &ps);
     for (size_t k = 0; page != NULL && k < NCLASSES; k++) {
         size_t c = s->desc ? k : NCLASSES - 1 - k;
         int whole = classes[c].whole || negates;
@@ -873,7 +921,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     int estimated, by_class, base;
     double est;
 
-    if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK)
+    if (build(db, s, &qy, tsq, sizeof(tsq), err) != VC_OK)
         goto done;
     base = qy.n;
     est = estimate_matches(db, &qy, err);
@@ -887,7 +935,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
             goto done;
     } else if (!estimated) {
         /* Maybe within the bound: the count and the page in one pass. */
-        page = fetch_page(db, s, &qy, tsq, &matched, err);
+        page = fetch_page(db, s, &qy, &matched, err);
         if (page == NULL)
             goto done;
         total = total_of(matched, est, &estimated);
@@ -903,7 +951,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
                && (s->after ? s->by_class : estimated);
     if (page == NULL)
         page = by_class ? fetch_page_by_class(db, s, &qy, tsq, err)
-                        : fetch_page(db, s, &qy, tsq, NULL, err);
+                        : fetch_page(db, s, &qy, NULL, err);
     if (page == NULL)
         goto done;
     items = json_array_get(page, 0);
@@ -938,7 +986,7 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
     long total;
     int estimated;
 
-    if (build(s, &qy, tsq, sizeof(tsq), err) != VC_OK) {
+    if (build(db, s, &qy, tsq, sizeof(tsq), err) != VC_OK) {
         free_query(&qy);
         return NULL;
     }

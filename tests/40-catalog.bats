@@ -291,6 +291,26 @@ bad() {
     psql_q -c "DELETE FROM audio_tracks WHERE title LIKE 'Order Probe %'"
 }
 
+@test "a word being typed matches through the catalog's lexemes: new words at once, ranks those of the prefix" {
+    for r in "972 Plinth" "973 Plinths Above" "974 Below"; do
+        printf '{"id":"%s","title":"%s","status":"PENDING"}\n' "$(id ${r%% *})" "${r#* }"
+    done | "$VOXCAT" import -
+    # The import added its words; the prefix stands for both of them.
+    [ "$(psql_q -c "SELECT string_agg(lexeme, ' ' ORDER BY lexeme) FROM vc_lexemes WHERE lexeme LIKE 'plinth%'")" = "plinth plinths" ]
+    [ "$(psql_q -c "SELECT vc_prefix_tsquery('Plin')::text")" = "'plinth' | 'plinths'" ]
+    [ "$(titles 'q=plin' | jq -c sort)" = '["Plinth","Plinths Above"]' ]
+    # Ranks are ts_rank's of plin:*, not of the OR (which would halve them).
+    search 'q=plin' | jq -r '.items[] | "\(.id) \(.rank)"' | sort >"$BATS_TEST_TMPDIR/got"
+    psql_q -c "SELECT id, round(ts_rank(search_vector, to_tsquery('simple', 'plin:*'))::numeric, 6)::float8
+               FROM audio_tracks WHERE title LIKE 'Plinth%'" | tr '|' ' ' | sort >"$BATS_TEST_TMPDIR/want"
+    diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+    # An edit that brings a new word: found at once, by prefix and whole.
+    psql_q -c "UPDATE audio_tracks SET title = 'Qwvelk Below' WHERE id = '$(id 974)'"
+    [ "$(titles 'q=qwve')" = '["Qwvelk Below"]' ]
+    [ "$(titles 'q=qwvelk')" = '["Qwvelk Below"]' ]
+    psql_q -c "DELETE FROM audio_tracks WHERE id IN ('$(id 972)', '$(id 973)', '$(id 974)')"
+}
+
 @test "/status shows the queue at a glance: failed, how many can be retried, the oldest pending's age" {
     run curl -s "$VOXCAT_URL/status"
     [ "$status" -eq 0 ]
