@@ -52,16 +52,27 @@ CREATE TRIGGER audio_tracks_lexemes_update
 -- ASCII word (its lexeme is lower(p), whatever the parser) that begins
 -- between 1 and 16 lexemes: their OR. NULL otherwise: p:* itself is the
 -- way then. It matches the same rows; ts_rank would score an OR
--- differently, so a search ranks with p:* and matches with this.
+-- differently, so a search ranks with p:* and matches with this. In
+-- PL/pgSQL with a generic plan, kept for the session: a search asks
+-- this for every word typed, and planning it each time cost three times
+-- running it (0.23 ms against 0.08).
 CREATE FUNCTION vc_prefix_tsquery(p text) RETURNS tsquery
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN n.c BETWEEN 1 AND 16 THEN n.q::tsquery END
-    FROM (SELECT count(*) AS c,
-                 string_agg('''' || replace(replace(l.lexeme, '\', '\\'), '''', '''''') || '''', ' | ') AS q
-          FROM (SELECT x.lexeme FROM vc_lexemes x
-                WHERE p ~ '^[A-Za-z0-9]+$'
-                  AND x.lexeme >= lower(p)
-                  -- the first string past every one that begins with p
-                  AND x.lexeme < left(lower(p), -1) || chr(ascii(right(lower(p), 1)) + 1)
-                ORDER BY x.lexeme LIMIT 17) l) n
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    n bigint;
+    q text;
+BEGIN
+    IF p !~ '^[A-Za-z0-9]+$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT count(*), string_agg('''' || replace(replace(l.lexeme, '\', '\\'), '''', '''''') || '''', ' | ')
+      INTO n, q
+      FROM (SELECT x.lexeme FROM vc_lexemes x
+            WHERE x.lexeme >= lower(p)
+              -- the first string past every one that begins with p
+              AND x.lexeme < left(lower(p), -1) || chr(ascii(right(lower(p), 1)) + 1)
+            ORDER BY x.lexeme LIMIT 17) l;
+    RETURN CASE WHEN n BETWEEN 1 AND 16 THEN q::tsquery END;
+END;
 $$;
