@@ -2,9 +2,10 @@
  * transitions (bulk import and export are vc_jsonl).
  *
  * A track's public JSON is the database's vc_track_json_text(), the one
- * shape /search, /status and /tts share (vc_track_json() is it as jsonb). Every write adds an audit_log row in the
- * same transaction (vc_audit). Status moves only as vc_track allows;
- * anything else is a conflict that changes nothing. */
+ * shape /search, /status and /tts share (vc_track_json() is it as
+ * jsonb). Every write adds an audit_log row in the same transaction
+ * (vc_audit). Status moves only as vc_track allows; anything else is a
+ * conflict that changes nothing. */
 #ifndef VC_CATALOG_H
 #define VC_CATALOG_H
 

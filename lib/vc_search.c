@@ -349,9 +349,9 @@ static enum vc_code prefix_lexemes(struct vc_db *db, struct query *qy, struct vc
 /* The tsquery of q: websearch syntax for all but the last plain word,
  * which is a prefix (escaped as a quoted lexeme). Into buf the one that
  * matches rows, where the prefix is the lexemes it stands for when there
- * are few (qy->q_lexemes, or NULL); into qy->tsq_rank
- * the one that ranks and highlights them, with the prefix itself, which
- * is what ts_rank has always scored. They match the same rows. */
+ * are few (qy->q_lexemes, or NULL); into qy->tsq_rank the one that ranks
+ * and highlights them, with the prefix itself, which is what ts_rank has
+ * always scored. They match the same rows. */
 static const char *tsquery_sql(struct query *qy, char *buf, size_t len)
 {
     size_t rl = strlen(qy->q_rest);
