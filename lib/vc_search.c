@@ -260,7 +260,8 @@ struct query {
     char *q_prefix;         /* owned: the last word, matched as a prefix */
     char *q_lexemes;        /* owned: what q_prefix matches as lexemes, or NULL */
     char year_from[8], year_to[8], min_rank[32];
-    char tsq_rank[1024];    /* q's tsquery for ts_rank and ts_headline */
+    char tsq[768];          /* q's tsquery matching rows */
+    char tsq_rank[768];     /* q's tsquery for ts_rank and ts_headline */
     int has_q;
 };
 
@@ -346,27 +347,30 @@ static enum vc_code prefix_lexemes(struct vc_db *db, struct query *qy, struct vc
     return VC_OK;
 }
 
-/* The tsquery of q: websearch syntax for all but the last plain word,
- * which is a prefix (escaped as a quoted lexeme). Into buf the one that
- * matches rows, where the prefix is the lexemes it stands for when there
- * are few (qy->q_lexemes, or NULL); into qy->tsq_rank the one that ranks
- * and highlights them, with the prefix itself, which is what ts_rank has
- * always scored. They match the same rows. */
-static const char *tsquery_sql(struct query *qy, char *buf, size_t len)
+/* The tsqueries of q into qy: websearch syntax for all but the last plain
+ * word, which is a prefix (escaped as a quoted lexeme). tsq matches rows,
+ * with the prefix as the lexemes it stands for when there are few
+ * (qy->q_lexemes, or NULL); tsq_rank ranks and highlights them, with the
+ * prefix itself, which is what ts_rank has always scored. They match the
+ * same rows. */
+static void tsquery_sql(struct query *qy)
 {
     size_t rl = strlen(qy->q_rest);
     char prefix[512], match[640];
-    int or_join, p, r;
+    const char *join;
+    int p, r;
 
     if (qy->q_prefix == NULL) {
-        snprintf(buf, len, "websearch_to_tsquery('simple', $%d)", add_param(qy, qy->q_rest));
-        snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "%s", buf);
-        return buf;
+        snprintf(qy->tsq, sizeof(qy->tsq), "websearch_to_tsquery('simple', $%d)",
+                 add_param(qy, qy->q_rest));
+        memcpy(qy->tsq_rank, qy->tsq, sizeof(qy->tsq));
+        return;
     }
     /* "a OR b" typed as "a OR b": the prefix joins with OR. */
-    or_join = rl >= 3 && strncasecmp(qy->q_rest + rl - 3, "or ", 3) == 0
-              && (rl == 3 || isspace((unsigned char)qy->q_rest[rl - 4]));
-    if (or_join)
+    join = rl >= 3 && strncasecmp(qy->q_rest + rl - 3, "or ", 3) == 0
+                   && (rl == 3 || isspace((unsigned char)qy->q_rest[rl - 4]))
+               ? "||" : "&&";
+    if (join[0] == '|')
         qy->q_rest[rl - 3] = '\0';
     p = add_param(qy, qy->q_prefix);
     snprintf(prefix, sizeof(prefix),
@@ -379,20 +383,19 @@ static const char *tsquery_sql(struct query *qy, char *buf, size_t len)
     /* The word being typed alone: websearch_to_tsquery of nothing would
      * only add a NOTICE to every search. */
     if (qy->q_rest[strspn(qy->q_rest, " \t\r\n\f\v")] == '\0') {
-        snprintf(buf, len, "%s", match);
+        snprintf(qy->tsq, sizeof(qy->tsq), "%s", match);
         snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "%s", prefix);
-        return buf;
+        return;
     }
     r = add_param(qy, qy->q_rest);
-    snprintf(buf, len, "(websearch_to_tsquery('simple', $%d) %s %s)", r, or_join ? "||" : "&&",
+    snprintf(qy->tsq, sizeof(qy->tsq), "(websearch_to_tsquery('simple', $%d) %s %s)", r, join,
              match);
-    snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "(websearch_to_tsquery('simple', $%d) %s %s)", r,
-             or_join ? "||" : "&&", prefix);
-    return buf;
+    snprintf(qy->tsq_rank, sizeof(qy->tsq_rank), "(websearch_to_tsquery('simple', $%d) %s %s)",
+             r, join, prefix);
 }
 
 static enum vc_code build(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                          char *tsq, size_t tsqlen, struct vc_error *err)
+                          struct vc_error *err)
 {
     memset(qy, 0, sizeof(*qy));
     qy->has_q = s->q != NULL && s->q[0] != '\0';
@@ -401,8 +404,8 @@ static enum vc_code build(struct vc_db *db, const struct vc_search *s, struct qu
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         if (qy->q_prefix != NULL && prefix_lexemes(db, qy, err) != VC_OK)
             return err->code;
-        tsquery_sql(qy, tsq, tsqlen);
-        snprintf(qy->where, sizeof(qy->where), " WHERE t.search_vector @@ %s", tsq);
+        tsquery_sql(qy);
+        snprintf(qy->where, sizeof(qy->where), " WHERE t.search_vector @@ %s", qy->tsq);
     }
     qy->filters_at = strlen(qy->where);
     if (s->status && s->status[0])
@@ -820,7 +823,7 @@ static const char *class_sql(long rows, const char *weight, const char *cond, co
 }
 
 static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                                   const char *tsq, struct vc_error *err)
+                                   struct vc_error *err)
 {
     struct page_sql ps;
     const char *cur_class = s->after ? json_string_value(json_array_get(s->after, 0)) : NULL;
@@ -856,7 +859,7 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
             snprintf(after, sizeof(after),
                      "(t.created_at < $%d OR (t.created_at = $%d AND t.id > $%d))", pc, pc, pi);
         }
-        snprintf(when, sizeof(when), classes[c].when, tsq, tsq);
+        snprintf(when, sizeof(when), classes[c].when, qy->tsq, qy->tsq);
         snprintf(lim, sizeof(lim), "%ld", want - have);
         snprintf(cond, sizeof(cond), "%s%s%s", when, whole ? " AND " : "",
                  whole ? qy->where + strlen(" WHERE ") : qy->where + qy->filters_at);
@@ -925,13 +928,12 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
 json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
 {
     struct query qy;
-    char tsq[1024];
     json_t *page = NULL, *items, *cursor, *out = NULL;
     long total, matched;
     int estimated, by_class, base;
     double est;
 
-    if (build(db, s, &qy, tsq, sizeof(tsq), err) != VC_OK)
+    if (build(db, s, &qy, err) != VC_OK)
         goto done;
     base = qy.n;
     est = estimate_matches(db, &qy, err);
@@ -960,7 +962,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
     by_class = qy.has_q && strcmp(s->sort, "rank") == 0 && s->min_rank == 0
                && (s->after ? s->by_class : estimated);
     if (page == NULL)
-        page = by_class ? fetch_page_by_class(db, s, &qy, tsq, err)
+        page = by_class ? fetch_page_by_class(db, s, &qy, err)
                         : fetch_page(db, s, &qy, NULL, err);
     if (page == NULL)
         goto done;
@@ -989,14 +991,14 @@ done:
 json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
 {
     struct query qy;
-    char tsq[1024], sql[SQL_MAX];
+    char sql[SQL_MAX];
     char from[1400], n_sql[64], scale[32];
     struct vc_result *res;
     json_t *out = NULL;
     long total;
     int estimated;
 
-    if (build(db, s, &qy, tsq, sizeof(tsq), err) != VC_OK) {
+    if (build(db, s, &qy, err) != VC_OK) {
         free_query(&qy);
         return NULL;
     }

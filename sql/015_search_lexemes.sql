@@ -63,8 +63,12 @@ DECLARE
     n bigint;
     q text;
 BEGIN
-    IF p !~ '^[A-Za-z0-9]+$'
-       OR to_tsquery('simple', '''' || p || ''':*')::text <> '''' || lower(p) || ''':*' THEN
+    -- Two steps: OR does not promise to test the shape first, and
+    -- to_tsquery would refuse a quote.
+    IF p !~ '^[A-Za-z0-9]+$' THEN
+        RETURN NULL;
+    END IF;
+    IF to_tsquery('simple', '''' || p || ''':*')::text <> '''' || lower(p) || ''':*' THEN
         RETURN NULL;
     END IF;
     SELECT count(*), string_agg('''' || replace(replace(l.lexeme, '\', '\\'), '''', '''''') || '''', ' | ')
