@@ -9,16 +9,20 @@ const struct vc_actor vc_actor_system = { "system", NULL, NULL };
 
 static const struct vc_stmt st_audit = {
     "vc_audit",
-    "INSERT INTO audit_log (action, resource, actor, ip, status, detail) "
-    "VALUES ($1, $2, $3, $4, $5, $6::jsonb)", 6
+    "INSERT INTO " VC_AUDIT_INTO " VALUES ($1, $2, $3, $4, $5, $6::jsonb)", 6
 };
+
+const char *vc_audit_actor_name(const struct vc_actor *who)
+{
+    return who != NULL && who->name != NULL ? who->name : vc_actor_system.name;
+}
 
 enum vc_code vc_audit(struct vc_db *db, const char *action, const char *resource,
                       const struct vc_actor *who, const char *status, const char *detail,
                       struct vc_error *err)
 {
-    const char *name = who != NULL && who->name != NULL ? who->name : vc_actor_system.name;
-    const char *p[6] = { action, resource, name, who ? who->ip : NULL, status, detail };
+    const char *p[6] = { action, resource, vc_audit_actor_name(who), who ? who->ip : NULL,
+                         status, detail };
     struct vc_result *res = vc_db_exec(db, &st_audit, p, err);
 
     if (res == NULL)

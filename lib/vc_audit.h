@@ -20,6 +20,15 @@ struct vc_actor {
 /* The actor of work a worker does on its own (leases, the idle queue). */
 extern const struct vc_actor vc_actor_system;
 
+/* The table and columns of an audit row, for the one writer that adds its
+ * row in the statement making the change (vc_store's put, whose pipeline
+ * cannot wait for the track's id): action, resource, actor, ip, status,
+ * detail. */
+#define VC_AUDIT_INTO "audit_log (action, resource, actor, ip, status, detail)"
+
+/* The name recorded for who: "system" when there is none. */
+const char *vc_audit_actor_name(const struct vc_actor *who);
+
 /* Add an audit_log row: action ("track.status"), resource ("track:<id>"),
  * who (may be NULL), the resulting status, and detail (a JSON object as
  * text, or NULL). */

@@ -188,6 +188,17 @@ enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_
     return VC_OK;
 }
 
+void vc_cache_drop(const struct vc_config *cfg, const char *key, enum vc_format f)
+{
+    char path[VC_CACHE_PATH_MAX];
+
+    if (!vc_cache_key_valid(key))
+        return;
+    vc_cache_path(cfg, key, f, path);
+    if (unlink(path) != 0 && errno != ENOENT)
+        vc_log(VC_LOG_WARN, "cache remove %s: %s", path, strerror(errno));
+}
+
 enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, enum vc_format f,
                           unsigned char **data, size_t *len, struct vc_error *err)
 {

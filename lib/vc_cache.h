@@ -78,4 +78,8 @@ enum vc_code vc_cache_get(const struct vc_config *cfg, const char *key, enum vc_
 enum vc_code vc_cache_put(const struct vc_config *cfg, const char *key, enum vc_format f,
                           const void *data, size_t len, struct vc_error *err) VC_MUST_CHECK;
 
+/* Remove the file of key, if there is one: audio written ahead of a
+ * transaction that then failed. */
+void vc_cache_drop(const struct vc_config *cfg, const char *key, enum vc_format f);
+
 #endif

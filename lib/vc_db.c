@@ -29,6 +29,9 @@ struct vc_db {
     size_t ndynamic;
     char last_error[512];       /* the server's words, for the CLI */
     char listen[64];            /* the channel this handle LISTENs on, or "" */
+    /* The pipeline sent and not yet read (vc_db_pipeline_send). */
+    const struct vc_db_step *pipe;
+    int npipe;
 };
 
 /* A vc_result is a PGresult under another name: the cast is the whole
@@ -463,6 +466,167 @@ enum vc_code vc_db_transaction(struct vc_db *db, vc_db_txn_fn fn, void *ctx,
     if (rc != VC_OK)
         vc_db_rollback(db);
     return rc;
+}
+
+/* Queue the pending pipeline's steps, each transaction closed by a Sync
+ * (which also flushes). Statements new to this connection are prepared
+ * first, one round trip each, once. */
+static enum vc_code pipeline_queue(struct vc_db *db, struct vc_error *err)
+{
+    for (int i = 0; i < db->npipe; i++) {
+        if (prepare(db, db->pipe[i].stmt, err) != VC_OK)
+            return err->code;
+    }
+    if (PQenterPipelineMode(db->conn) != 1)
+        return result_error(db, NULL, err);
+    for (int i = 0; i < db->npipe; i++) {
+        const struct vc_db_step *s = &db->pipe[i];
+
+        if (PQsendQueryPrepared(db->conn, s->stmt->name, s->stmt->nparams, s->params,
+                                s->lengths, s->formats, s->binary) != 1)
+            return result_error(db, NULL, err);
+        if ((s->ends_txn || i == db->npipe - 1) && PQpipelineSync(db->conn) != 1)
+            return result_error(db, NULL, err);
+    }
+    return VC_OK;
+}
+
+/* Send the pending pipeline; on a connection that broke while idle, once
+ * more on a fresh one (nothing ran: a transaction commits at its Sync,
+ * the last thing sent). */
+static enum vc_code pipeline_send(struct vc_db *db, struct vc_error *err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int idle;
+
+        if (vc_db_connect(db, err) != VC_OK)
+            return err->code;
+        idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+        if (!idle)
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "a pipeline inside a transaction");
+        if (pipeline_queue(db, err) == VC_OK)
+            return VC_OK;
+        if (attempt == 0 && retryable(db, idle)) {
+            drop_connection(db);
+            continue;
+        }
+        break;
+    }
+    drop_connection(db);    /* half a pipeline: start afresh next time */
+    return err->code;
+}
+
+enum vc_code vc_db_pipeline_send(struct vc_db *db, const struct vc_db_step *steps, int n,
+                                 struct vc_error *err)
+{
+    enum vc_code rc;
+
+    if (n < 1 || n > VC_DB_PIPELINE_MAX || db->pipe != NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad pipeline");
+    db->pipe = steps;
+    db->npipe = n;
+    rc = pipeline_send(db, err);
+    if (rc != VC_OK)
+        db->pipe = NULL;
+    return rc;
+}
+
+/* Whether a failed result says the server went away (it says why, 57P01,
+ * then closes; libpq sees the close only when it reads on) rather than
+ * answering: no SQLSTATE is libpq's own word on a lost connection. */
+static int server_gone(const PGresult *res)
+{
+    const char *state;
+
+    if (result_ok(res) || PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+        return 0;
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state == NULL || strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0;
+}
+
+/* Read one pipeline's results into results[]. *answered says whether the
+ * server answered anything (then nothing is sent again). */
+static enum vc_code pipeline_read(struct vc_db *db, struct vc_result **results, int *answered,
+                                  struct vc_error *err)
+{
+    enum vc_code rc = VC_OK;
+
+    for (int i = 0; i < db->npipe; i++) {
+        PGresult *res = PQgetResult(db->conn);
+        PGresult *extra;
+
+        /* Each statement's results end with a NULL. */
+        while (res != NULL && (extra = PQgetResult(db->conn)) != NULL)
+            PQclear(extra);
+        if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD || server_gone(res)) {
+            result_error(db, res, err);
+            PQclear(res);
+            return VC_ERR_UNAVAILABLE;
+        }
+        *answered = 1;
+        if (result_ok(res)) {
+            results[i] = wrap(res);
+        } else {
+            /* Skipped after an earlier failure: that one has said why. */
+            if (rc == VC_OK)
+                rc = result_error(db, res, err);
+            PQclear(res);
+        }
+        /* Each transaction ends with its Sync. */
+        if (db->pipe[i].ends_txn || i == db->npipe - 1) {
+            res = PQgetResult(db->conn);
+            if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+                PQclear(res);
+                return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+            }
+            PQclear(res);
+        }
+    }
+    return rc;
+}
+
+enum vc_code vc_db_pipeline_end(struct vc_db *db, struct vc_result **results,
+                                struct vc_error *err)
+{
+    enum vc_code rc = VC_ERR_UNAVAILABLE;
+    int answered = 0;
+
+    if (db->pipe == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "no pipeline was sent");
+    for (int i = 0; i < db->npipe; i++)
+        results[i] = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (db->conn == NULL)
+            break;
+        rc = pipeline_read(db, results, &answered, err);
+        if (PQexitPipelineMode(db->conn) != 1 && rc == VC_OK)
+            rc = vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+        if (rc == VC_OK || answered || attempt == 1)
+            break;
+        vc_error_clear(err);        /* the fresh connection speaks for itself */
+        drop_connection(db);
+        if (pipeline_send(db, err) != VC_OK) {
+            rc = err->code;
+            break;
+        }
+    }
+    if (rc == VC_ERR_UNAVAILABLE && db->conn != NULL
+        && (PQstatus(db->conn) == CONNECTION_BAD || PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF))
+        drop_connection(db);
+    db->pipe = NULL;
+    if (rc == VC_ERR_UNAVAILABLE && err->code == VC_OK)
+        vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    return rc;
+}
+
+enum vc_code vc_db_pipeline(struct vc_db *db, const struct vc_db_step *steps, int n,
+                            struct vc_result **results, struct vc_error *err)
+{
+    enum vc_code rc = vc_db_pipeline_send(db, steps, n, err);
+
+    if (rc != VC_OK)
+        return rc;
+    return vc_db_pipeline_end(db, results, err);
 }
 
 enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err)

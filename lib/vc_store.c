@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vc_audit.h"
 #include "vc_cache.h"
 #include "vc_pcm.h"
 #include "vc_wav.h"
@@ -29,8 +30,11 @@ static const struct vc_stmt st_blob_put = {
     "INSERT INTO audio_blobs (cache_key, wav, bytes, format) "
     "VALUES ($1, $2::bytea, length($2::bytea), $3) ON CONFLICT (cache_key) DO NOTHING", 3
 };
+/* The track, and its audit row in the same statement: the pipeline that
+ * sends it with the blob cannot wait for the track's id. */
 static const struct vc_stmt st_track_put = {
     "vc_store_track_put",
+    "WITH t AS ("
     "INSERT INTO audio_tracks (status, title, artist, album, genre, duration, channels, "
     " sample_rate, bitrate, format, audio_path, text, voice, language, model, cache_key) "
     "VALUES ('COMPLETED', $1, $2, $3, $4, $5::float8, 1, $12::int, $13::int, $14, $6, $7, $8, $9, "
@@ -40,7 +44,11 @@ static const struct vc_stmt st_track_put = {
     " duration = EXCLUDED.duration, channels = 1, sample_rate = EXCLUDED.sample_rate, "
     " bitrate = EXCLUDED.bitrate, format = EXCLUDED.format, audio_path = EXCLUDED.audio_path, "
     " error_message = NULL, lease_until = NULL "
-    " WHERE audio_tracks.status <> 'COMPLETED' RETURNING id, xmax = 0 AS inserted", 14
+    " WHERE audio_tracks.status <> 'COMPLETED' RETURNING id, xmax = 0 AS inserted), "
+    "a AS (INSERT INTO " VC_AUDIT_INTO " "
+    " SELECT CASE WHEN inserted THEN 'track.create' ELSE 'track.complete' END, "
+    "        'track:' || id, $15, $16, 'COMPLETED', NULL FROM t) "
+    "SELECT id FROM t", 16
 };
 static const struct vc_stmt st_track_key = {
     "vc_store_track_key", "SELECT cache_key, format FROM audio_tracks WHERE id = $1", 1
@@ -101,68 +109,51 @@ enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, int any_st
     return VC_OK;
 }
 
-struct put_ctx {
-    const struct vc_tts_input *in;
-    const char *key;
-    const unsigned char *wav;
-    size_t len;
-    double duration;
-    const struct vc_actor *who;
-    char *id;               /* out: VC_UUID_SIZE bytes */
-};
-
-static enum vc_code put_txn(struct vc_db *db, void *vctx, struct vc_error *err)
+enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
+                          const unsigned char *wav, size_t len, double duration,
+                          const struct vc_actor *who, vc_store_meanwhile_fn meanwhile,
+                          void *ctx, char id[VC_UUID_SIZE], struct vc_error *err)
 {
-    struct put_ctx *c = vctx;
-    const struct vc_tts_input *in = c->in;
-    char duration[32], audio_path[128], title[81], rate[16], bitrate[24];
+    char duration_s[32], audio_path[128], title[81], rate[16], bitrate[24];
     const char *format = vc_format_name(in->format);
-    const char *bparams[3] = { c->key, (const char *)c->wav, format };
-    int blens[3] = { 0, (int)c->len, 0 };
+    const char *bparams[3] = { key, (const char *)wav, format };
+    int blens[3] = { 0, (int)len, 0 };
     int bfmts[3] = { 0, 1, 0 };
-    struct vc_result *res;
-    int inserted = 1;
+    const char *tparams[16] = { in->title ? in->title : title, in->artist, in->album, in->genre,
+                                duration >= 0 ? duration_s : NULL, audio_path, in->text,
+                                in->voice, in->language, in->model, key, rate, bitrate, format,
+                                vc_audit_actor_name(who), who ? who->ip : NULL };
+    /* Blob, track and audit row: one transaction, one round trip. */
+    const struct vc_db_step steps[2] = {
+        { &st_blob_put, bparams, blens, bfmts, 0, 0 },
+        { &st_track_put, tparams, NULL, NULL, 0, 0 },
+    };
+    struct vc_result *res[2];
+    enum vc_code rc;
 
-    snprintf(duration, sizeof(duration), "%.3f", c->duration);
-    snprintf(audio_path, sizeof(audio_path), "/tts/audio/%s.%s", c->key, format);
+    id[0] = '\0';
+    snprintf(duration_s, sizeof(duration_s), "%.3f", duration);
+    snprintf(audio_path, sizeof(audio_path), "/tts/audio/%s.%s", key, format);
     snprintf(rate, sizeof(rate), "%u", (unsigned)VC_PCM_RATE);
     /* What the file costs a second of audio, container included. */
     snprintf(bitrate, sizeof(bitrate), "%.0f",
-             c->duration > 0 ? c->len * 8 / c->duration : VC_PCM_RATE * 16.0);
+             duration > 0 ? len * 8 / duration : VC_PCM_RATE * 16.0);
     vc_track_default_title(in->text, title, sizeof(title));
 
-    res = vc_db_exec_bin(db, &st_blob_put, bparams, blens, bfmts, 0, err);
-    if (res == NULL)
-        return err->code;
-    vc_result_free(res);
-    {
-        const char *p[14] = { in->title ? in->title : title, in->artist, in->album, in->genre,
-                              c->duration >= 0 ? duration : NULL, audio_path, in->text,
-                              in->voice, in->language, in->model, c->key, rate, bitrate, format };
-        res = vc_db_exec(db, &st_track_put, p, err);
+    res[0] = res[1] = NULL;
+    rc = vc_db_pipeline_send(db, steps, 2, err);
+    if (rc == VC_OK) {
+        if (meanwhile != NULL)
+            meanwhile(ctx);
+        rc = vc_db_pipeline_end(db, res, err);
     }
-    if (res == NULL)
-        return err->code;
-    if (vc_result_rows(res) == 1) {
-        snprintf(c->id, VC_UUID_SIZE, "%s", vc_result_value(res, 0, 0));
-        inserted = vc_result_value(res, 0, 1)[0] == 't';
-    }
-    vc_result_free(res);
-    if (c->id[0] == '\0')   /* the track existed: nothing was created */
-        return vc_store_track_by_key(db, c->key, 1, c->id, err);
-    /* A queued track is completed rather than created. */
-    return vc_audit_track(db, inserted ? "track.create" : "track.complete", c->id, c->who,
-                          "COMPLETED", NULL, err);
-}
-
-enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
-                          const unsigned char *wav, size_t len, double duration,
-                          const struct vc_actor *who, char id[VC_UUID_SIZE], struct vc_error *err)
-{
-    struct put_ctx c = { in, key, wav, len, duration, who, id };
-
-    id[0] = '\0';
-    return vc_db_transaction(db, put_txn, &c, err);
+    if (rc == VC_OK && vc_result_rows(res[1]) == 1)
+        snprintf(id, VC_UUID_SIZE, "%s", vc_result_value(res[1], 0, 0));
+    vc_result_free(res[0]);
+    vc_result_free(res[1]);
+    if (rc == VC_OK && id[0] == '\0')  /* the track existed: nothing was created */
+        rc = vc_store_track_by_key(db, key, 1, id, err);
+    return rc;
 }
 
 enum vc_code vc_store_restore(const struct vc_config *cfg, struct vc_db *db, const char *key,

@@ -33,14 +33,20 @@ enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char 
 enum vc_code vc_store_track_by_key(struct vc_db *db, const char *key, int any_status,
                                    char id[VC_UUID_SIZE], struct vc_error *err) VC_MUST_CHECK;
 
+/* The caller's own work, done while the server commits a put. */
+typedef void (*vc_store_meanwhile_fn)(void *ctx);
+
 /* Record wav (borrowed: audio in in->format, duration seconds long, -1
  * when not known) as the audio of in under key, in one transaction: the
  * blob, the track (created COMPLETED, or an async request's track
- * completed) and its audit row by who. id gets the track. */
+ * completed) and its audit row by who. id gets the track. meanwhile, when
+ * not NULL, is called once the transaction is on its way and before its
+ * outcome is known (so it runs whether or not it commits; not at all when
+ * it could not be sent). */
 enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const char *key,
                           const unsigned char *wav, size_t len, double duration,
-                          const struct vc_actor *who, char id[VC_UUID_SIZE],
-                          struct vc_error *err) VC_MUST_CHECK;
+                          const struct vc_actor *who, vc_store_meanwhile_fn meanwhile,
+                          void *ctx, char id[VC_UUID_SIZE], struct vc_error *err) VC_MUST_CHECK;
 
 /* Make sure the disk cache has key's file in format f, rebuilding it from
  * its blob: VC_ERR_NOT_FOUND when PostgreSQL has no such blob in f. */

@@ -153,7 +153,7 @@ static enum vc_code from_disk(const struct vc_config *cfg, struct vc_db *db,
     rc = vc_cache_get(cfg, res->key, in->format, &wav, &len, err);
     if (rc == VC_OK)
         rc = vc_store_put(db, in, res->key, wav, len, audio_duration(in->format, wav, len), who,
-                          res->track_id, err);
+                          NULL, NULL, res->track_id, err);
     free(wav);
     return rc;
 }
@@ -174,6 +174,24 @@ static void keep_file(const struct vc_config *cfg, const struct vc_tts_input *in
     }
 }
 
+/* The file of a new synthesis, written while PostgreSQL commits it. */
+struct keep_ctx {
+    const struct vc_config *cfg;
+    const struct vc_tts_input *in;
+    const unsigned char *data;
+    size_t len;
+    struct vc_tts_result *res;
+    int kept;
+};
+
+static void keep_meanwhile(void *vctx)
+{
+    struct keep_ctx *k = vctx;
+
+    keep_file(k->cfg, k->in, k->data, k->len, k->res);
+    k->kept = 1;
+}
+
 static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
                               const struct vc_tts_input *in, const struct vc_actor *who,
                               const unsigned char *wav, size_t len,
@@ -186,7 +204,7 @@ static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
     rc = vc_store_track_by_key(db, res->key, 0, res->track_id, err);
     if (rc == VC_OK && res->track_id[0] == '\0')
         rc = vc_store_put(db, in, res->key, wav, len, audio_duration(in->format, wav, len), who,
-                          res->track_id, err);
+                          NULL, NULL, res->track_id, err);
     return rc;
 }
 
@@ -229,11 +247,21 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
     }
     synthesized(res, in);
     t0 = vc_time_mono_s();
-    rc = vc_store_put(db, in, res->key, wav, len, duration, who, res->track_id, err);
-    /* The audio is good even if it could not be recorded: keep the file so
-     * the degraded path does not synthesise it again. */
-    if (rc == VC_OK || rc == VC_ERR_UNAVAILABLE)
-        keep_file(cfg, in, wav, len, res);
+    {
+        /* The file is written while the transaction commits (the answer
+         * still waits for the commit). The audio is good even if it could
+         * not be recorded for want of the database: the file is kept so the
+         * degraded path does not synthesise it again; a store refused for
+         * another reason keeps nothing. */
+        struct keep_ctx k = { cfg, in, wav, len, res, 0 };
+
+        rc = vc_store_put(db, in, res->key, wav, len, duration, who, keep_meanwhile, &k,
+                          res->track_id, err);
+        if (!k.kept && rc == VC_ERR_UNAVAILABLE)
+            keep_file(cfg, in, wav, len, res);
+        else if (k.kept && rc != VC_OK && rc != VC_ERR_UNAVAILABLE)
+            vc_cache_drop(cfg, res->key, in->format);
+    }
     res->store_ms = (vc_time_mono_s() - t0) * 1000;
 out:
     free(wav);
@@ -497,7 +525,7 @@ static void keep_streamed(const struct vc_config *cfg, struct vc_db *db,
         vc_error_set(&err, VC_ERR_INTERNAL, NULL, "out of memory");
         goto fail;
     }
-    if (!res->degraded && vc_store_put(db, in, res->key, data, len, duration, who,
+    if (!res->degraded && vc_store_put(db, in, res->key, data, len, duration, who, NULL, NULL,
                                        res->track_id, &err) != VC_OK)
         goto fail;
     if (vc_cache_put(cfg, res->key, in->format, data, len, &err) != VC_OK)

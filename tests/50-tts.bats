@@ -137,6 +137,35 @@ check_wav() {
     [ "$output" = 1 ]
 }
 
+@test "a store the database refuses keeps nothing: no blob, track, audit row or file" {
+    # Blob, track and audit row go to PostgreSQL in one pipelined
+    # transaction while the file is written; a refusal of the track (the
+    # blob's statement has run by then) must undo all of it.
+    psql_q -c "CREATE FUNCTION refuse_track() RETURNS trigger LANGUAGE plpgsql AS
+               \$\$ BEGIN RAISE EXCEPTION 'refused by the test'; END \$\$" \
+           -c "CREATE TRIGGER refuse_track BEFORE INSERT ON audio_tracks FOR EACH ROW
+               WHEN (NEW.text LIKE 'Refuse this%') EXECUTE FUNCTION refuse_track()"
+    blobs=$(psql_q -c "SELECT count(*) FROM audio_blobs")
+    audits=$(psql_q -c "SELECT count(*) FROM audit_log")
+    files=$(find "$STACK_DIR/cache" -type f | wc -l)
+    for i in 1 2 3; do
+        [ "$(tts '{"text":"Refuse this track"}')" = 500 ]
+        jq -e '.error.code == "internal"' "$BATS_TEST_TMPDIR/out"
+    done
+    [ "$(psql_q -c "SELECT count(*) FROM audio_blobs")" = "$blobs" ]
+    [ "$(psql_q -c "SELECT count(*) FROM audit_log")" = "$audits" ]
+    [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE text LIKE 'Refuse this%'")" = 0 ]
+    [ "$(find "$STACK_DIR/cache" -type f | wc -l)" = "$files" ]
+    # The workers' connections go on: once allowed, the same text is stored.
+    psql_q -c "DROP TRIGGER refuse_track ON audio_tracks" -c "DROP FUNCTION refuse_track()"
+    [ "$(tts '{"text":"Refuse this track"}')" = 200 ]
+    [ "$(header x-cache)" = MISS ]
+    check_wav "$BATS_TEST_TMPDIR/out"
+    key=$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE text = 'Refuse this track'")
+    [ "$(psql_q -c "SELECT count(*) FROM audio_blobs WHERE cache_key = '$key'")" = 1 ]
+    [ -f "$STACK_DIR/cache/tts/audio/$key.wav" ]
+}
+
 @test "the cache directory wiped: audio is still served and the file recreated" {
     tts '{"text":"Survive the wipe"}' >/dev/null
     id=$(header x-track-id)
