@@ -70,14 +70,26 @@ static const struct vc_stmt st_list = {
 static const struct vc_stmt st_async_commit = {
     "vc_auth_async_commit", "SELECT set_config('synchronous_commit', 'off', true)", 0
 };
+/* The token's row lock orders concurrent charges. */
 static const struct vc_stmt st_quota = {
     "vc_auth_quota",
     "SELECT coalesce(daily_chars, -1) FROM api_tokens WHERE id = $1 FOR UPDATE", 1
 };
-static const struct vc_stmt st_used = {
-    "vc_auth_used",
-    "SELECT coalesce(sum(chars), 0) FROM token_usage "
-    "WHERE token_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date", 1
+/* The charge, taken only within the quota. It is a statement of its own
+ * after the lock (in the same pipeline), so it sees every charge that
+ * committed while this one waited. The quota (-1: none), the day's use
+ * before it, and whether it was taken. */
+static const struct vc_stmt st_charge = {
+    "vc_auth_charge",
+    "WITH q AS (SELECT coalesce(daily_chars, -1) AS quota FROM api_tokens WHERE id = $1), "
+    "u AS (SELECT coalesce(sum(chars), 0) AS used FROM token_usage "
+    "      WHERE token_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date), "
+    "c AS (INSERT INTO token_usage (token_id, day, engine, chars) "
+    "      SELECT $1, (now() AT TIME ZONE 'UTC')::date, $2, $3::bigint FROM q, u "
+    "      WHERE q.quota < 0 OR u.used + $3::bigint <= q.quota "
+    "      ON CONFLICT (token_id, day, engine) "
+    "      DO UPDATE SET chars = greatest(token_usage.chars + EXCLUDED.chars, 0) RETURNING 1) "
+    "SELECT q.quota, u.used, EXISTS (SELECT FROM c) FROM q, u", 3
 };
 static const struct vc_stmt st_add = {
     "vc_auth_add",
@@ -460,59 +472,39 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
     return rc;
 }
 
-struct charge_ctx {
-    const char *token_id, *engine;
-    long chars;
-};
-
-static enum vc_code charge_txn(struct vc_db *db, void *vctx, struct vc_error *err)
-{
-    struct charge_ctx *c = vctx;
-    const char *id[1] = { c->token_id };
-    char n[24];
-    const char *add[3] = { c->token_id, c->engine, n };
-    long long quota, used;
-    struct vc_result *res;
-
-    res = vc_db_exec(db, &st_async_commit, NULL, err);
-    if (res == NULL)
-        return err->code;
-    vc_result_free(res);
-    /* The token's row lock orders concurrent charges; the sum is read
-     * after it, in a statement of its own, so it sees every charge that
-     * committed while this one waited. */
-    res = vc_db_exec(db, &st_quota, id, err);
-    if (res == NULL)
-        return err->code;
-    quota = vc_result_rows(res) == 1 ? strtoll(vc_result_value(res, 0, 0), NULL, 10) : 0;
-    vc_result_free(res);
-    if (quota >= 0) {
-        res = vc_db_exec(db, &st_used, id, err);
-        if (res == NULL)
-            return err->code;
-        used = strtoll(vc_result_value(res, 0, 0), NULL, 10);
-        vc_result_free(res);
-        if (used + c->chars > quota) {
-            err->retry_after = vc_time_to_utc_midnight_s();
-            return vc_error_set(err, VC_ERR_QUOTA_EXCEEDED, NULL,
-                                "this token's daily quota of %lld characters is used up "
-                                "(%lld used, %ld asked)", quota, used, c->chars);
-        }
-    }
-    snprintf(n, sizeof(n), "%ld", c->chars);
-    res = vc_db_exec(db, &st_add, add, err);
-    if (res == NULL)
-        return err->code;
-    vc_result_free(res);
-    return VC_OK;
-}
-
 enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *engine,
                             long chars, struct vc_error *err)
 {
-    struct charge_ctx c = { token_id, engine, chars };
+    char n[24];
+    const char *id[1] = { token_id };
+    const char *charge[3] = { token_id, engine, n };
+    /* One transaction, one round trip. */
+    const struct vc_db_step steps[3] = {
+        { &st_async_commit, NULL, NULL, NULL, 0, 0 },
+        { &st_quota, id, NULL, NULL, 0, 0 },
+        { &st_charge, charge, NULL, NULL, 0, 0 },
+    };
+    struct vc_result *res[3];
+    long long quota = 0, used = 0;
+    int charged = 0;
+    enum vc_code rc;
 
-    return vc_db_transaction(db, charge_txn, &c, err);
+    snprintf(n, sizeof(n), "%ld", chars);
+    rc = vc_db_pipeline(db, steps, 3, res, err);
+    /* No row: the token is gone, and has no quota left. */
+    if (rc == VC_OK && vc_result_rows(res[2]) == 1) {
+        quota = strtoll(vc_result_value(res[2], 0, 0), NULL, 10);
+        used = strtoll(vc_result_value(res[2], 0, 1), NULL, 10);
+        charged = vc_result_value(res[2], 0, 2)[0] == 't';
+    }
+    for (int i = 0; i < 3; i++)
+        vc_result_free(res[i]);
+    if (rc != VC_OK || charged)
+        return rc;
+    err->retry_after = vc_time_to_utc_midnight_s();
+    return vc_error_set(err, VC_ERR_QUOTA_EXCEEDED, NULL,
+                        "this token's daily quota of %lld characters is used up "
+                        "(%lld used, %ld asked)", quota, used, chars);
 }
 
 void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine, long chars)
