@@ -60,37 +60,45 @@ static const struct vc_stmt st_unlock = {
     "vc_store_unlock", "SELECT pg_advisory_unlock(hashtextextended($1, 0))", 1
 };
 
+/* The blob of a vc_store_blob_get result (binary) into a new buffer:
+ * *wav stays NULL when there was none. */
+static enum vc_code take_blob(const struct vc_result *res, unsigned char **wav, size_t *len,
+                              enum vc_format *format, struct vc_error *err)
+{
+    char name[16];
+    size_t n;
+
+    *wav = NULL;
+    *len = 0;
+    if (vc_result_rows(res) == 0)
+        return VC_OK;
+    *len = vc_result_length(res, 0, 0);
+    *wav = malloc(*len ? *len : 1);
+    if (*wav == NULL)
+        return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    memcpy(*wav, vc_result_value(res, 0, 0), *len);
+    /* Binary results: the format's text comes as its bytes, unterminated. */
+    n = vc_result_length(res, 0, 1);
+    snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+             vc_result_value(res, 0, 1));
+    if (vc_format_parse(name, format) != 0)
+        *format = VC_FORMAT_WAV;
+    return VC_OK;
+}
+
 enum vc_code vc_store_blob_get(struct vc_db *db, const char *key, unsigned char **wav,
                                size_t *len, enum vc_format *format, struct vc_error *err)
 {
     const char *params[1] = { key };
     struct vc_result *res = vc_db_exec_bin(db, &st_blob_get, params, NULL, NULL, 1, err);
-    enum vc_code rc = VC_OK;
+    enum vc_code rc;
 
     if (res == NULL)
         return err->code;
-    if (vc_result_rows(res) == 0) {
-        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no audio for this key");
-        goto out;
-    }
-    *len = vc_result_length(res, 0, 0);
-    *wav = malloc(*len ? *len : 1);
-    if (*wav == NULL) {
-        rc = vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-        goto out;
-    }
-    memcpy(*wav, vc_result_value(res, 0, 0), *len);
-    /* Binary results: the format's text comes as its bytes, unterminated. */
-    {
-        char name[16];
-        size_t n = vc_result_length(res, 0, 1);
-        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
-                 vc_result_value(res, 0, 1));
-        if (vc_format_parse(name, format) != 0)
-            *format = VC_FORMAT_WAV;
-    }
-out:
+    rc = take_blob(res, wav, len, format, err);
     vc_result_free(res);
+    if (rc == VC_OK && *wav == NULL)
+        rc = vc_error_set(err, VC_ERR_NOT_FOUND, NULL, "no audio for this key");
     return rc;
 }
 
@@ -302,19 +310,34 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
 }
 
 enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s, int *busy,
+                           unsigned char **wav, size_t *len, enum vc_format *format,
                            struct vc_error *err)
 {
     const char *params[1] = { key };
+    /* The blob is read in the lock's round trip, by a statement of its
+     * own after it: it sees what the holder committed before letting go. */
+    const struct vc_db_step steps[2] = {
+        { &st_try_lock, params, NULL, NULL, 0, 0 },
+        { &st_blob_get, params, NULL, NULL, 1, 0 },
+    };
     double deadline = vc_time_mono_s() + budget_s;
 
+    *wav = NULL;
     for (;;) {
-        struct vc_result *res = vc_db_exec(db, &st_try_lock, params, err);
-        int got;
+        struct vc_result *res[2];
+        enum vc_code rc = vc_db_pipeline(db, steps, 2, res, err);
+        /* A session's lock outlives a failed transaction: let it go. */
+        int got = res[0] != NULL && vc_result_value(res[0], 0, 0)[0] == 't';
 
-        if (res == NULL)
-            return err->code;
-        got = vc_result_value(res, 0, 0)[0] == 't';
-        vc_result_free(res);
+        if (rc == VC_OK && got)
+            rc = take_blob(res[1], wav, len, format, err);
+        vc_result_free(res[0]);
+        vc_result_free(res[1]);
+        if (rc != VC_OK) {
+            if (got)
+                vc_store_unlock(db, key);
+            return rc;
+        }
         if (got)
             return VC_OK;
         if (vc_time_mono_s() > deadline) {

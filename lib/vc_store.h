@@ -61,8 +61,11 @@ enum vc_code vc_store_track_key(struct vc_db *db, const char *id, char key[VC_SH
 
 /* Take the single-flight lock of key, waiting at most budget_s for the
  * worker that holds it: VC_ERR_UNAVAILABLE with *busy set when the wait
- * runs out (err->retry_after says when to ask again). */
+ * runs out (err->retry_after says when to ask again). In the same round
+ * trip, key's blob as vc_store_blob_get gives it, *wav NULL when
+ * PostgreSQL has none. Not held when this fails. */
 enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s, int *busy,
+                           unsigned char **wav, size_t *len, enum vc_format *format,
                            struct vc_error *err) VC_MUST_CHECK;
 
 /* Give the lock of key back. */

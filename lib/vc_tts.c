@@ -290,19 +290,17 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
     }
     /* One synthesis per key across every worker and host. A wait that
      * runs out is not the database being away: no second synthesis. The
-     * blob is looked for under the lock only: a miss is the common case
-     * here, and a file lost from the disk cache is rare, so one round
-     * trip less beats an unlocked look first. */
-    rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, err);
+     * blob is looked for under the lock only (in its round trip): a miss
+     * is the common case here, and a file lost from the disk cache is
+     * rare, so this beats an unlocked look first. */
+    rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, &wav, &len, &held,
+                       err);
     if (rc != VC_OK)
         goto done;
-    rc = vc_store_blob_get(db, res->key, &wav, &len, &held, err);
-    if (rc == VC_OK) {
+    if (wav != NULL)
         rc = from_blob(cfg, db, in, who, wav, len, res, err);  /* made already, or while we waited */
-    } else if (rc == VC_ERR_NOT_FOUND) {
-        vc_error_clear(err);
+    else
         rc = synthesise(cfg, db, in, who, res, err);
-    }
     vc_store_unlock(db, res->key);
 done:
     if (rc == VC_OK)
