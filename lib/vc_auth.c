@@ -480,9 +480,9 @@ enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *
     const char *charge[3] = { token_id, engine, n };
     /* One transaction, one round trip. */
     const struct vc_db_step steps[3] = {
-        { &st_async_commit, NULL, NULL, NULL, 0, 0 },
-        { &st_quota, id, NULL, NULL, 0, 0 },
-        { &st_charge, charge, NULL, NULL, 0, 0 },
+        { &st_async_commit, NULL, NULL, NULL, 0 },
+        { &st_quota, id, NULL, NULL, 0 },
+        { &st_charge, charge, NULL, NULL, 0 },
     };
     struct vc_result *res[3];
     long long quota = 0, used = 0;
@@ -490,7 +490,8 @@ enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *
     enum vc_code rc;
 
     snprintf(n, sizeof(n), "%ld", chars);
-    rc = vc_db_pipeline(db, steps, 3, res, err);
+    /* Never sent twice: a charge whose answer was lost may have been taken. */
+    rc = vc_db_pipeline(db, steps, 3, 0, res, err);
     /* No row: the token is gone, and has no quota left. */
     if (rc == VC_OK && vc_result_rows(res[2]) == 1) {
         quota = strtoll(vc_result_value(res[2], 0, 0), NULL, 10);

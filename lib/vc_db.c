@@ -32,6 +32,7 @@ struct vc_db {
     /* The pipeline sent and not yet read (vc_db_pipeline_send). */
     const struct vc_db_step *pipe;
     int npipe;
+    int pipe_resend;            /* its steps may run twice */
 };
 
 /* A vc_result is a PGresult under another name: the cast is the whole
@@ -316,12 +317,24 @@ static int retryable(struct vc_db *db, int was_idle)
     return was_idle && (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD);
 }
 
+/* Whether a pipeline is sent and not yet read: the connection then takes
+ * nothing else (a caller's mistake, said as one). */
+static int pipe_pending(struct vc_db *db, struct vc_error *err)
+{
+    if (db->pipe == NULL)
+        return 0;
+    vc_error_set(err, VC_ERR_INTERNAL, NULL, "a statement while a pipeline is pending");
+    return 1;
+}
+
 /* One statement: prepared (stmt) or unprepared (sql), the one place that
  * re-opens a broken connection and tries once more. */
 static PGresult *run(struct vc_db *db, const struct vc_stmt *stmt, const char *sql,
                      int nparams, const char *const *params, const int *lengths,
                      const int *formats, int result_format, struct vc_error *err)
 {
+    if (pipe_pending(db, err))
+        return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         PGresult *res = NULL;
         int idle;
@@ -407,6 +420,8 @@ enum vc_code vc_db_script(struct vc_db *db, const char *sql, struct vc_error *er
     PGresult *res;
     enum vc_code rc = VC_OK;
 
+    if (pipe_pending(db, err))
+        return VC_ERR_INTERNAL;
     if (vc_db_connect(db, err) != VC_OK)
         return err ? err->code : VC_ERR_UNAVAILABLE;
     res = PQexec(db->conn, sql);
@@ -431,6 +446,8 @@ enum vc_code vc_db_commit(struct vc_db *db, struct vc_error *err)
     PGresult *res;
     enum vc_code rc = VC_OK;
 
+    if (pipe_pending(db, err))
+        return VC_ERR_INTERNAL;
     if (db->conn == NULL)
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
     res = PQexec(db->conn, "COMMIT");
@@ -442,7 +459,7 @@ enum vc_code vc_db_commit(struct vc_db *db, struct vc_error *err)
 
 void vc_db_rollback(struct vc_db *db)
 {
-    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK || db->pipe != NULL)
         return;
     if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
         return;
@@ -468,9 +485,9 @@ enum vc_code vc_db_transaction(struct vc_db *db, vc_db_txn_fn fn, void *ctx,
     return rc;
 }
 
-/* Queue the pending pipeline's steps, each transaction closed by a Sync
- * (which also flushes). Statements new to this connection are prepared
- * first, one round trip each, once. */
+/* Queue the pending pipeline's steps and their Sync (which flushes).
+ * Statements new to this connection are prepared first, one round trip
+ * each, once. */
 static enum vc_code pipeline_queue(struct vc_db *db, struct vc_error *err)
 {
     for (int i = 0; i < db->npipe; i++) {
@@ -485,15 +502,15 @@ static enum vc_code pipeline_queue(struct vc_db *db, struct vc_error *err)
         if (PQsendQueryPrepared(db->conn, s->stmt->name, s->stmt->nparams, s->params,
                                 s->lengths, s->formats, s->binary) != 1)
             return result_error(db, NULL, err);
-        if ((s->ends_txn || i == db->npipe - 1) && PQpipelineSync(db->conn) != 1)
-            return result_error(db, NULL, err);
     }
+    if (PQpipelineSync(db->conn) != 1)
+        return result_error(db, NULL, err);
     return VC_OK;
 }
 
 /* Send the pending pipeline; on a connection that broke while idle, once
- * more on a fresh one (nothing ran: a transaction commits at its Sync,
- * the last thing sent). */
+ * more on a fresh one: nothing ran, since the transaction commits at the
+ * Sync, the last thing sent. */
 static enum vc_code pipeline_send(struct vc_db *db, struct vc_error *err)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -517,7 +534,7 @@ static enum vc_code pipeline_send(struct vc_db *db, struct vc_error *err)
 }
 
 enum vc_code vc_db_pipeline_send(struct vc_db *db, const struct vc_db_step *steps, int n,
-                                 struct vc_error *err)
+                                 int resend, struct vc_error *err)
 {
     enum vc_code rc;
 
@@ -525,15 +542,17 @@ enum vc_code vc_db_pipeline_send(struct vc_db *db, const struct vc_db_step *step
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad pipeline");
     db->pipe = steps;
     db->npipe = n;
+    db->pipe_resend = resend;
     rc = pipeline_send(db, err);
     if (rc != VC_OK)
         db->pipe = NULL;
     return rc;
 }
 
-/* Whether a failed result says the server went away (it says why, 57P01,
- * then closes; libpq sees the close only when it reads on) rather than
- * answering: no SQLSTATE is libpq's own word on a lost connection. */
+/* Whether a failed result says the server went away rather than
+ * answering: it says why (57P01) and closes, and libpq sees the close
+ * only when it reads on; no SQLSTATE is libpq's own word on a lost
+ * connection. The same states result_error calls unavailable. */
 static int server_gone(const PGresult *res)
 {
     const char *state;
@@ -541,20 +560,22 @@ static int server_gone(const PGresult *res)
     if (result_ok(res) || PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
         return 0;
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    return state == NULL || strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0;
+    return state == NULL || strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
+           || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
 }
 
-/* Read one pipeline's results into results[]. *answered says whether the
- * server answered anything (then nothing is sent again). */
+/* Read the pipeline's results into results[]. *answered says whether the
+ * server answered anything (then nothing may be sent again). */
 static enum vc_code pipeline_read(struct vc_db *db, struct vc_result **results, int *answered,
                                   struct vc_error *err)
 {
     enum vc_code rc = VC_OK;
+    PGresult *res;
 
     for (int i = 0; i < db->npipe; i++) {
-        PGresult *res = PQgetResult(db->conn);
         PGresult *extra;
 
+        res = PQgetResult(db->conn);
         /* Each statement's results end with a NULL. */
         while (res != NULL && (extra = PQgetResult(db->conn)) != NULL)
             PQclear(extra);
@@ -572,16 +593,13 @@ static enum vc_code pipeline_read(struct vc_db *db, struct vc_result **results, 
                 rc = result_error(db, res, err);
             PQclear(res);
         }
-        /* Each transaction ends with its Sync. */
-        if (db->pipe[i].ends_txn || i == db->npipe - 1) {
-            res = PQgetResult(db->conn);
-            if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-                PQclear(res);
-                return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
-            }
-            PQclear(res);
-        }
     }
+    /* The transaction ends with its Sync; anything else there (a failed
+     * commit) says why. */
+    res = PQgetResult(db->conn);
+    if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == VC_OK)
+        rc = result_error(db, res, err);
+    PQclear(res);
     return rc;
 }
 
@@ -599,19 +617,21 @@ enum vc_code vc_db_pipeline_end(struct vc_db *db, struct vc_result **results,
         if (db->conn == NULL)
             break;
         rc = pipeline_read(db, results, &answered, err);
-        if (PQexitPipelineMode(db->conn) != 1 && rc == VC_OK)
-            rc = vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
-        if (rc == VC_OK || answered || attempt == 1)
+        if (rc == VC_OK || answered || !db->pipe_resend || attempt == 1)
             break;
-        vc_error_clear(err);        /* the fresh connection speaks for itself */
+        /* Gone before any answer: it may have committed and lost only
+         * the answer, so only steps the caller says may run twice are
+         * sent again. */
+        vc_error_clear(err);
         drop_connection(db);
         if (pipeline_send(db, err) != VC_OK) {
             rc = err->code;
             break;
         }
     }
-    if (rc == VC_ERR_UNAVAILABLE && db->conn != NULL
-        && (PQstatus(db->conn) == CONNECTION_BAD || PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF))
+    /* A connection whose pipeline was not read to its end is not reused. */
+    if (db->conn != NULL && (PQstatus(db->conn) == CONNECTION_BAD
+                             || PQexitPipelineMode(db->conn) != 1))
         drop_connection(db);
     db->pipe = NULL;
     if (rc == VC_ERR_UNAVAILABLE && err->code == VC_OK)
@@ -620,10 +640,13 @@ enum vc_code vc_db_pipeline_end(struct vc_db *db, struct vc_result **results,
 }
 
 enum vc_code vc_db_pipeline(struct vc_db *db, const struct vc_db_step *steps, int n,
-                            struct vc_result **results, struct vc_error *err)
+                            int resend, struct vc_result **results, struct vc_error *err)
 {
-    enum vc_code rc = vc_db_pipeline_send(db, steps, n, err);
+    enum vc_code rc;
 
+    for (int i = 0; i < n && i < VC_DB_PIPELINE_MAX; i++)
+        results[i] = NULL;
+    rc = vc_db_pipeline_send(db, steps, n, resend, err);
     if (rc != VC_OK)
         return rc;
     return vc_db_pipeline_end(db, results, err);
@@ -701,6 +724,8 @@ enum vc_code vc_db_stream(struct vc_db *db, const char *sql, vc_db_row_fn fn, vo
     PGresult *res;
     enum vc_code rc;
 
+    if (pipe_pending(db, err))
+        return VC_ERR_INTERNAL;
     rc = vc_db_connect(db, err);
     if (rc != VC_OK)
         return rc;

@@ -108,35 +108,34 @@ struct vc_db_step {
     const int *lengths;
     const int *formats;
     int binary;
-    int ends_txn;           /* a transaction ends after this step */
 };
 
 #define VC_DB_PIPELINE_MAX 8
 
 /* Send up to VC_DB_PIPELINE_MAX statements at once (libpq's pipeline
- * mode): one round trip instead of one each, and no BEGIN or COMMIT of
- * its own. The steps up to each one marked ends_txn, and up to the last,
- * run as one transaction: all of them or none, and one that fails does
- * not stop the next. Needs no transaction open. The caller may work while
- * the server runs them, then reads the results with vc_db_pipeline_end;
- * steps and their parameters must live until then. */
+ * mode) as one transaction: one round trip instead of one each, and no
+ * BEGIN or COMMIT of its own; all of them run or none. Needs no
+ * transaction open. The caller may work while the server runs them, but
+ * make no other call on db, then reads the results with
+ * vc_db_pipeline_end; steps and their parameters must live until then.
+ * resend says the steps may run twice: a connection found gone before any
+ * answer came is then re-opened and they are sent again (the lost answer
+ * may have been a commit's). err must not be NULL. */
 enum vc_code vc_db_pipeline_send(struct vc_db *db, const struct vc_db_step *steps, int n,
-                                 struct vc_error *err) VC_MUST_CHECK;
+                                 int resend, struct vc_error *err) VC_MUST_CHECK;
 
 /* The results of what vc_db_pipeline_send sent: results[i] gets step i's
  * (the caller frees every one, whatever the return), NULL when it failed
- * or was skipped for a failure before it in its transaction. Returns
- * VC_OK when every step succeeded, else the first failure's code, with
- * err: a later transaction's failure leaves an earlier one committed,
- * and its results here. As vc_db_exec does,
- * a connection found broken before any answer came is re-opened and the
- * steps sent once more. */
+ * or was skipped after a failure. Returns VC_OK when the transaction
+ * committed, else the first failure's code, with err. */
 enum vc_code vc_db_pipeline_end(struct vc_db *db, struct vc_result **results,
                                 struct vc_error *err) VC_MUST_CHECK;
 
-/* Both: send, then read the results. */
+/* Both: send, then read the results (results[] all NULL when nothing
+ * could be sent). */
 enum vc_code vc_db_pipeline(struct vc_db *db, const struct vc_db_step *steps, int n,
-                            struct vc_result **results, struct vc_error *err) VC_MUST_CHECK;
+                            int resend, struct vc_result **results,
+                            struct vc_error *err) VC_MUST_CHECK;
 
 /* Round trip "SELECT 1"; *ms gets the latency. */
 enum vc_code vc_db_ping(struct vc_db *db, double *ms, struct vc_error *err) VC_MUST_CHECK;

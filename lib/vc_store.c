@@ -131,10 +131,12 @@ enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const
                                 duration >= 0 ? duration_s : NULL, audio_path, in->text,
                                 in->voice, in->language, in->model, key, rate, bitrate, format,
                                 vc_audit_actor_name(who), who ? who->ip : NULL };
-    /* Blob, track and audit row: one transaction, one round trip. */
+    /* Blob, track and audit row: one transaction, one round trip. It may
+     * run twice (a lost answer): the blob is kept once, a COMPLETED track
+     * is not touched again, and its audit row comes only with a change. */
     const struct vc_db_step steps[2] = {
-        { &st_blob_put, bparams, blens, bfmts, 0, 0 },
-        { &st_track_put, tparams, NULL, NULL, 0, 0 },
+        { &st_blob_put, bparams, blens, bfmts, 0 },
+        { &st_track_put, tparams, NULL, NULL, 0 },
     };
     struct vc_result *res[2];
     enum vc_code rc;
@@ -149,7 +151,7 @@ enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const
     vc_track_default_title(in->text, title, sizeof(title));
 
     res[0] = res[1] = NULL;
-    rc = vc_db_pipeline_send(db, steps, 2, err);
+    rc = vc_db_pipeline_send(db, steps, 2, 1, err);
     if (rc == VC_OK) {
         if (meanwhile != NULL)
             meanwhile(ctx);
@@ -159,8 +161,13 @@ enum vc_code vc_store_put(struct vc_db *db, const struct vc_tts_input *in, const
         snprintf(id, VC_UUID_SIZE, "%s", vc_result_value(res[1], 0, 0));
     vc_result_free(res[0]);
     vc_result_free(res[1]);
-    if (rc == VC_OK && id[0] == '\0')  /* the track existed: nothing was created */
+    if (rc == VC_OK && id[0] == '\0') {    /* the track existed: nothing was created */
         rc = vc_store_track_by_key(db, key, 1, id, err);
+        /* The audio is stored: not finding its owner is the database
+         * failing, never a refusal of the audio. */
+        if (rc != VC_OK && rc != VC_ERR_UNAVAILABLE)
+            rc = vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
+    }
     return rc;
 }
 
@@ -317,16 +324,16 @@ enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s, i
     /* The blob is read in the lock's round trip, by a statement of its
      * own after it: it sees what the holder committed before letting go. */
     const struct vc_db_step steps[2] = {
-        { &st_try_lock, params, NULL, NULL, 0, 0 },
-        { &st_blob_get, params, NULL, NULL, 1, 0 },
+        { &st_try_lock, params, NULL, NULL, 0 },
+        { &st_blob_get, params, NULL, NULL, 1 },
     };
     double deadline = vc_time_mono_s() + budget_s;
 
     *wav = NULL;
     for (;;) {
         struct vc_result *res[2];
-        enum vc_code rc = vc_db_pipeline(db, steps, 2, res, err);
-        /* A session's lock outlives a failed transaction: let it go. */
+        /* Sent again on a lost answer: the lost session's lock went with it. */
+        enum vc_code rc = vc_db_pipeline(db, steps, 2, 1, res, err);
         int got = res[0] != NULL && vc_result_value(res[0], 0, 0)[0] == 't';
 
         if (rc == VC_OK && got)
@@ -334,7 +341,7 @@ enum vc_code vc_store_lock(struct vc_db *db, const char *key, double budget_s, i
         vc_result_free(res[0]);
         vc_result_free(res[1]);
         if (rc != VC_OK) {
-            if (got)
+            if (got)        /* a session's lock outlives a failed transaction */
                 vc_store_unlock(db, key);
             return rc;
         }

@@ -158,8 +158,6 @@ static enum vc_code from_disk(const struct vc_config *cfg, struct vc_db *db,
     return rc;
 }
 
-/* PostgreSQL has the blob (wav, borrowed): rebuild the file and make sure
- * a track owns it. */
 /* Write the file of stored audio. A disk that takes no file is not a
  * failure of the request: res->uncached says to answer from PostgreSQL. */
 static void keep_file(const struct vc_config *cfg, const struct vc_tts_input *in,
@@ -192,6 +190,8 @@ static void keep_meanwhile(void *vctx)
     k->kept = 1;
 }
 
+/* PostgreSQL has the blob (wav, borrowed): rebuild the file and make sure
+ * a track owns it. */
 static enum vc_code from_blob(const struct vc_config *cfg, struct vc_db *db,
                               const struct vc_tts_input *in, const struct vc_actor *who,
                               const unsigned char *wav, size_t len,
@@ -219,7 +219,8 @@ static long count_chars(const char *text)
 }
 
 /* A miss, under the key's lock: charge the token's quota, synthesise,
- * commit, then write the file. A failed synthesis gives the charge back. */
+ * commit while the file is written. A failed synthesis gives the charge
+ * back. */
 static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
                                const struct vc_tts_input *in, const struct vc_actor *who,
                                struct vc_tts_result *res, struct vc_error *err)

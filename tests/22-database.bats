@@ -69,3 +69,17 @@ teardown_file() { stack_down; }
         [ "$(speak "after revoking $i")" = 401 ] || { echo "request $i got through"; false; }
     done
 }
+
+@test "pipelines: one transaction each, a lost connection sent again only when allowed" {
+    # tests/db/test_pipeline (built by make check beside the binaries)
+    # drives vc_db's pipelines on this stack's database: all or nothing, a
+    # refusal leaves the connection usable, nothing else runs while one
+    # is pending, and a backend ended under it is reconnected and sent
+    # again only for steps that may run twice (not a quota charge).
+    prog="$VOXCAT_BIN_DIR/../tests/db/test_pipeline"
+    [ -x "$prog" ]
+    run "$prog"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^ok ' <<<"$output")" -eq 16 ]
+}
