@@ -253,7 +253,9 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
          * still waits for the commit). The audio is good even if it could
          * not be recorded for want of the database: the file is kept so the
          * degraded path does not synthesise it again; a store refused for
-         * another reason keeps nothing. */
+         * another reason keeps nothing. A request for the same text that
+         * finds the file before the commit records its track itself
+         * (from_disk), as after a crash between the two. */
         struct keep_ctx k = { cfg, in, wav, len, res, 0 };
 
         rc = vc_store_put(db, in, res->key, wav, len, duration, who, keep_meanwhile, &k,

@@ -137,7 +137,7 @@ check_wav() {
     [ "$output" = 1 ]
 }
 
-@test "a store the database refuses keeps nothing: no blob, track, audit row or file" {
+@test "a store the database refuses keeps no blob, track, audit row or file" {
     # Blob, track and audit row go to PostgreSQL in one pipelined
     # transaction while the file is written; a refusal of the track (the
     # blob's statement has run by then) must undo all of it.
