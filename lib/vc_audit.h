@@ -1,7 +1,9 @@
 /* vc_audit.h - the audit log: who changed what, written by every module
  * that writes (catalog, audio storage, the speech queue) through this one
  * function, inside the writer's own transaction so the row exists exactly
- * when the change does. */
+ * when the change does; the one exception, audio storage's pipelined put,
+ * adds its row in the statement that makes the track, with the columns
+ * named here (VC_AUDIT_INTO). */
 #ifndef VC_AUDIT_H
 #define VC_AUDIT_H
 

@@ -240,6 +240,14 @@ int vc_db_notified(struct vc_db *db, int read, vc_db_notify_fn fn, void *ctx)
     return ok ? count : -1;
 }
 
+/* Whether a SQLSTATE says the connection is lost or the server going
+ * away, not a refusal of the statement. */
+static int state_gone(const char *state)
+{
+    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
+           || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+}
+
 /* Map a failed result's SQLSTATE to a code and fill err with a message that
  * carries no SQL text; the server's message goes to the log and to
  * last_error. */
@@ -260,8 +268,7 @@ static enum vc_code result_error(struct vc_db *db, const PGresult *res, struct v
 
     if (state == NULL || db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
-    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
-        || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+    if (state_gone(state))
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database unavailable");
     if (strcmp(state, "57014") == 0)
         return vc_error_set(err, VC_ERR_UNAVAILABLE, NULL, "database timed out");
@@ -514,16 +521,13 @@ static enum vc_code pipeline_queue(struct vc_db *db, struct vc_error *err)
 static enum vc_code pipeline_send(struct vc_db *db, struct vc_error *err)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        int idle;
-
         if (vc_db_connect(db, err) != VC_OK)
             return err->code;
-        idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-        if (!idle)
+        if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "a pipeline inside a transaction");
         if (pipeline_queue(db, err) == VC_OK)
             return VC_OK;
-        if (attempt == 0 && retryable(db, idle)) {
+        if (attempt == 0 && retryable(db, 1)) {
             drop_connection(db);
             continue;
         }
@@ -552,7 +556,7 @@ enum vc_code vc_db_pipeline_send(struct vc_db *db, const struct vc_db_step *step
 /* Whether a failed result says the server went away rather than
  * answering: it says why (57P01) and closes, and libpq sees the close
  * only when it reads on; no SQLSTATE is libpq's own word on a lost
- * connection. The same states result_error calls unavailable. */
+ * connection. */
 static int server_gone(const PGresult *res)
 {
     const char *state;
@@ -560,8 +564,7 @@ static int server_gone(const PGresult *res)
     if (result_ok(res) || PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
         return 0;
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    return state == NULL || strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0
-           || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+    return state == NULL || state_gone(state);
 }
 
 /* Read the pipeline's results into results[]. *answered says whether the
@@ -614,8 +617,6 @@ enum vc_code vc_db_pipeline_end(struct vc_db *db, struct vc_result **results,
     for (int i = 0; i < db->npipe; i++)
         results[i] = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (db->conn == NULL)
-            break;
         rc = pipeline_read(db, results, &answered, err);
         if (rc == VC_OK || answered || !db->pipe_resend || attempt == 1)
             break;
