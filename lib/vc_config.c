@@ -64,9 +64,9 @@ static const struct setting settings[] = {
       "alloy=Kore,ash=Puck,ballad=Charon,coral=Aoede,echo=Fenrir,fable=Leda,nova=Zephyr,"
       "onyx=Orus,sage=Sulafat,shimmer=Despina,verse=Iapetus", 0, 0, 0, NULL },
     { "VOXCAT_CACHE_MAX_BYTES", T_LONG, OFF(cache_max_bytes), "0", 0, LONG_MAX, 0, NULL },
-    { "VOXCAT_MP3_BITRATE", T_LONG, OFF(mp3_bitrate), "64000", 8000, 320000, 0, NULL },
+    { "VOXCAT_MP3_BITRATE", T_LONG, OFF(mp3_bitrate), "64000", 8000, 160000, 0, NULL },
     { "VOXCAT_OPUS_BITRATE", T_LONG, OFF(opus_bitrate), "32000", 6000, 256000, 0, NULL },
-    { "VOXCAT_AAC_BITRATE", T_LONG, OFF(aac_bitrate), "64000", 8000, 320000, 0, NULL },
+    { "VOXCAT_AAC_BITRATE", T_LONG, OFF(aac_bitrate), "64000", 8000, 144000, 0, NULL },
     { "VOXCAT_LOCK_WAIT_MS", T_LONG, OFF(lock_wait_ms), "60000", 100, 3600000, 0, NULL },
     { "GEMINI_API_KEY", T_STRING, OFF(gemini_api_key), "", 0, 0, 1, NULL },
     { "GEMINI_API_BASE", T_URL, OFF(gemini_api_base), "https://generativelanguage.googleapis.com", 0, 0, 0, NULL },

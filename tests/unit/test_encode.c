@@ -32,7 +32,7 @@ int main(void)
         size_t n;
     } magic[] = {
         { VC_FORMAT_WAV, "RIFF", 4 },
-        { VC_FORMAT_MP3, "ID3", 3 },        /* the muxer's small ID3v2 tag, then frames */
+        { VC_FORMAT_MP3, "\xff\xf3", 2 },   /* MPEG-2 layer III frames (24 kHz), no tag */
         { VC_FORMAT_OPUS, "OggS", 4 },
         { VC_FORMAT_AAC, "\xff", 1 },       /* ADTS sync */
         { VC_FORMAT_FLAC, "fLaC", 4 },
