@@ -25,7 +25,7 @@
 #include "vc_time.h"
 
 /* Allocations from this size up are mapped on their own (see worker_init). */
-#define MMAP_THRESHOLD (64 * 1024)
+#define MMAP_THRESHOLD (4 * 1024 * 1024)
 
 /* A body larger than this is refused before it is read: the largest valid
  * request is a VOXCAT_MAX_TEXT text JSON-escaped (x6) plus the other fields. */
@@ -199,12 +199,13 @@ static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_
     struct vc_error err;
 
     vc_error_clear(&err);
-    /* A synthesis allocates audio buffers and encoder state of megabytes
-     * and frees them; with glibc's adaptive threshold they come from the
-     * heap after the first, which then keeps its high-water mark for
-     * good (12 MB after one of each format). From mmap they go back to
-     * the system on free: a worker's memory is what it holds, not what
-     * it once held. */
+    /* A synthesis allocates audio buffers of up to a few megabytes and
+     * frees them. Mapped afresh each time they cost some 600 page faults
+     * a synthesis (a tenth of an uncached request's time); from the heap
+     * they are reused, and trim_when_idle hands the heap's free pages
+     * back. A fixed threshold also stops glibc's adaptive one from
+     * growing to 32 MB after one long text: larger blocks (minutes of
+     * audio) are still mapped on their own and go back on free. */
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD);
     w->db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);
