@@ -88,15 +88,17 @@ static const struct vc_stmt st_charge = {
     "      SELECT $1, (now() AT TIME ZONE 'UTC')::date, $2, $3::bigint FROM q, u "
     "      WHERE q.quota < 0 OR u.used + $3::bigint <= q.quota "
     "      ON CONFLICT (token_id, day, engine) "
-    "      DO UPDATE SET chars = greatest(token_usage.chars + EXCLUDED.chars, 0) RETURNING 1) "
+    "      DO UPDATE SET chars = token_usage.chars + EXCLUDED.chars RETURNING 1) "
     "SELECT q.quota, u.used, EXISTS (SELECT FROM c) FROM q, u", 3
 };
-static const struct vc_stmt st_add = {
-    "vc_auth_add",
-    "INSERT INTO token_usage (token_id, day, engine, chars) "
-    "VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2, $3::bigint) "
-    "ON CONFLICT (token_id, day, engine) "
-    "DO UPDATE SET chars = greatest(token_usage.chars + EXCLUDED.chars, 0)", 3
+/* A refund takes back what the charge added. Not an upsert: its row of
+ * -n would fail token_usage's CHECK (chars >= 0) before any conflict is
+ * looked at, so every refund was refused. A refund after midnight finds
+ * no row for the new day and gives nothing back. */
+static const struct vc_stmt st_refund = {
+    "vc_auth_refund",
+    "UPDATE token_usage SET chars = greatest(chars - $3::bigint, 0) "
+    "WHERE token_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date AND engine = $2", 3
 };
 
 const char *vc_scope_name(unsigned scope)
@@ -511,12 +513,12 @@ enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *
 void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine, long chars)
 {
     char n[24];
-    const char *add[3] = { token_id, engine, n };
+    const char *params[3] = { token_id, engine, n };
     struct vc_error err;
 
-    snprintf(n, sizeof(n), "%ld", -chars);
+    snprintf(n, sizeof(n), "%ld", chars);
     vc_error_clear(&err);
-    vc_result_free(vc_db_exec(db, &st_add, add, &err));
+    vc_result_free(vc_db_exec(db, &st_refund, params, &err));
     if (err.code != VC_OK)
         vc_log(VC_LOG_WARN, "could not refund %ld characters: %s", chars, err.message);
 }

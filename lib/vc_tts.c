@@ -219,8 +219,8 @@ static long count_chars(const char *text)
 }
 
 /* A miss, under the key's lock: charge the token's quota, synthesise,
- * commit while the file is written. A failed synthesis gives the charge
- * back. */
+ * commit while the file is written. A failed synthesis, or a store the
+ * database refused, gives the charge back: the caller gets no audio. */
 static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
                                const struct vc_tts_input *in, const struct vc_actor *who,
                                struct vc_tts_result *res, struct vc_error *err)
@@ -262,8 +262,12 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
                           res->track_id, err);
         if (!k.kept && rc == VC_ERR_UNAVAILABLE)
             keep_file(cfg, in, wav, len, res);
-        else if (k.kept && rc != VC_OK && rc != VC_ERR_UNAVAILABLE)
-            vc_cache_drop(cfg, res->key, in->format);
+        else if (rc != VC_OK && rc != VC_ERR_UNAVAILABLE) {
+            if (k.kept)
+                vc_cache_drop(cfg, res->key, in->format);
+            if (token != NULL)
+                vc_auth_refund(db, token, engine, chars);
+        }
     }
     res->store_ms = (vc_time_mono_s() - t0) * 1000;
 out:

@@ -137,7 +137,7 @@ check_wav() {
     [ "$output" = 1 ]
 }
 
-@test "a store the database refuses keeps no blob, track, audit row or file" {
+@test "a store the database refuses keeps no blob, track, audit row, file or charge" {
     # Blob, track and audit row go to PostgreSQL in one pipelined
     # transaction while the file is written; a refusal of the track (the
     # blob's statement has run by then) must undo all of it.
@@ -148,6 +148,9 @@ check_wav() {
     blobs=$(psql_q -c "SELECT count(*) FROM audio_blobs")
     audits=$(psql_q -c "SELECT count(*) FROM audit_log")
     files=$(find "$STACK_DIR/cache" -type f | wc -l)
+    used="SELECT coalesce(sum(u.chars), 0) FROM token_usage u JOIN api_tokens a ON a.id = u.token_id
+          WHERE a.token_sha256 = encode(sha256('$VOXCAT_TOKEN'), 'hex')"
+    chars=$(psql_q -c "$used")
     for i in 1 2 3; do
         [ "$(tts '{"text":"Refuse this track"}')" = 500 ]
         jq -e '.error.code == "internal"' "$BATS_TEST_TMPDIR/out"
@@ -156,11 +159,13 @@ check_wav() {
     [ "$(psql_q -c "SELECT count(*) FROM audit_log")" = "$audits" ]
     [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE text LIKE 'Refuse this%'")" = 0 ]
     [ "$(find "$STACK_DIR/cache" -type f | wc -l)" = "$files" ]
+    [ "$(psql_q -c "$used")" = "$chars" ]           # the caller got no audio: no charge
     # The workers' connections go on: once allowed, the same text is stored.
     psql_q -c "DROP TRIGGER refuse_track ON audio_tracks" -c "DROP FUNCTION refuse_track()"
     [ "$(tts '{"text":"Refuse this track"}')" = 200 ]
     [ "$(header x-cache)" = MISS ]
     check_wav "$BATS_TEST_TMPDIR/out"
+    [ "$(psql_q -c "$used")" = "$((chars + 17))" ]
     key=$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE text = 'Refuse this track'")
     [ "$(psql_q -c "SELECT count(*) FROM audio_blobs WHERE cache_key = '$key'")" = 1 ]
     [ -f "$STACK_DIR/cache/tts/audio/$key.wav" ]

@@ -159,6 +159,19 @@ reconfigure() {
     jq -e '.auth.tokens[] | select(.name == "quota") | .used_today.flite == 20 and .daily_chars == 20' "$BATS_TEST_TMPDIR/out"
 }
 
+@test "a synthesis that fails gives its characters back to the day's quota" {
+    t=$("$VOXCAT" token create refunds --scopes tts,tts:remote --daily-chars 30 2>/dev/null | tail -n 1)
+    script '{"gemini":["server_error","server_error","server_error","server_error"]}'
+    [ "$(req "$t" POST /tts '{"text":"twenty letters fail","model":"gemini-flash"}')" = 502 ]
+    used="SELECT coalesce(sum(chars), 0) FROM token_usage u JOIN api_tokens a ON a.id = u.token_id
+          WHERE a.name = 'refunds'"
+    [ "$(psql_q -c "$used")" = 0 ]
+    # Had it been kept, 19 + 25 would be past the quota of 30.
+    curl -s -X POST "$FAKE/__control/reset" >/dev/null
+    [ "$(req "$t" POST /tts '{"text":"twenty-five letters speak","model":"gemini-flash"}')" = 200 ]
+    [ "$(psql_q -c "$used")" = 25 ]
+}
+
 @test "the audit actor is the token's name, for PUT and for the queue's transitions" {
     [ "$(req "$(tok speaker)" POST /tts '{"text":"queued for the audit","async":true}')" = 202 ]
     id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
