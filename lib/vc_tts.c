@@ -554,6 +554,7 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
     struct vc_encoder *enc = NULL;
     struct vc_pcm all;
     double t0;
+    int locked = 0;
     enum vc_code rc;
 
     memset(res, 0, sizeof(*res));
@@ -573,18 +574,28 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
                                 "the database is unavailable: paid engines wait for it");
         }
     } else {
-        rc = vc_store_restore(cfg, db, res->key, in->format, err);
-        if (rc == VC_OK) {
-            res->hit = 1;
-            return VC_OK;
-        }
-        if (rc != VC_ERR_NOT_FOUND)
+        /* One synthesis per key, as for a whole answer: a second stream
+         * of the same text waits, then is served what the first stored. */
+        unsigned char *wav = NULL;
+        size_t len = 0;
+        enum vc_format held;
+
+        rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, &wav, &len,
+                           &held, err);
+        if (rc != VC_OK)
             return rc;
-        vc_error_clear(err);
+        locked = 1;
+        if (wav != NULL) {
+            rc = from_blob(cfg, db, in, who, wav, len, res, err);
+            if (rc == VC_OK)
+                vc_store_memo_put(res->key, res->track_id);
+            free(wav);
+            goto out;
+        }
         if (token != NULL) {
             rc = vc_auth_charge(db, token, in->choice.engine->name, chars, err);
             if (rc != VC_OK)
-                return rc;
+                goto out;
         }
     }
     vc_pcm_init(&all, VC_PCM_RATE);
@@ -604,5 +615,8 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
     }
     vc_pcm_free(&all);
     free(t.data);
+out:
+    if (locked)
+        vc_store_unlock(db, res->key);
     return rc;
 }

@@ -85,7 +85,9 @@ enum vc_code vc_tts_render(const struct vc_config *cfg, const struct vc_tts_inpu
  * track, file) like vc_tts_speak. res->hit says the audio was there
  * already and sink was never called (serve the file instead). A sink that
  * stops (the client went away) stops the synthesis, and nothing is
- * stored. No single-flight here: two identical streams both synthesise. */
+ * stored. A stream holds the key's single-flight lock while it is made: a
+ * second stream of the same text waits for it (VOXCAT_LOCK_WAIT_MS, then
+ * VC_ERR_UNAVAILABLE with res->busy) and is served what it stored. */
 enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
                            const struct vc_tts_input *in, const struct vc_actor *who,
                            vc_encode_sink sink, void *ctx, struct vc_tts_result *res,

@@ -152,6 +152,22 @@ PY
     [ "$(psql_q -c "SELECT count(*) FROM audio_tracks WHERE text = '$text'")" = 0 ]
 }
 
+@test "two identical streams at once: one synthesis, and both get the same audio" {
+    script='{"gemini":[{"step":"slow","seconds":0.5},{"step":"slow","seconds":0.5},{"step":"slow","seconds":0.5}]}'
+    curl -s -X POST "$FAKE/__control/script" -H 'Content-Type: application/json' -d "$script" >/dev/null
+    body='{"model":"gemini-flash","voice":"alloy","input":"Asked twice. Made once. Same bytes.","stream_format":"audio"}'
+    for i in 1 2; do
+        curl -sS -o "$BATS_TEST_TMPDIR/s$i" -w '%{http_code}' --max-time 30 -X POST "$VOXCAT_URL/tts/v1/audio/speech" \
+            -H "Authorization: Bearer $VOXCAT_TOKEN" -H 'Content-Type: application/json' -d "$body" \
+            >"$BATS_TEST_TMPDIR/code$i" &
+    done
+    wait
+    [ "$(cat "$BATS_TEST_TMPDIR/code1")" = 200 ] && [ "$(cat "$BATS_TEST_TMPDIR/code2")" = 200 ]
+    [ "$(curl -s "$FAKE/__control/requests" | jq length)" = 3 ]     # three sentences, once
+    cmp "$BATS_TEST_TMPDIR/s1" "$BATS_TEST_TMPDIR/s2"
+    [ "$(probe "$BATS_TEST_TMPDIR/s2" codec_name)" = mp3 ]
+}
+
 @test "a WAV stream has an open-ended header and still plays; the stored copy is exact" {
     text="A streamed wave. It has two sentences."
     [ "$(speech "{\"model\":\"tts-1\",\"voice\":\"echo\",\"input\":\"$text\",\"response_format\":\"wav\",\"stream_format\":\"audio\"}")" = 200 ]
