@@ -521,9 +521,10 @@ static void keep_streamed(const struct vc_config *cfg, struct vc_db *db,
     struct vc_error err;
 
     vc_error_clear(&err);
-    /* The stream's WAV header could not know the length: store an exact one. */
-    if (in->format == VC_FORMAT_WAV) {
-        if (vc_wav_encode(all, &wav, &len, &err) != VC_OK)
+    /* A stream's WAV and FLAC headers could not know the length: store
+     * exact ones (FLAC's also has the samples' MD5). */
+    if (in->format == VC_FORMAT_WAV || in->format == VC_FORMAT_FLAC) {
+        if (vc_encode_pcm(cfg, in->format, all, &wav, &len, &err) != VC_OK)
             goto fail;
         data = wav;
     } else if (t->oom) {

@@ -178,6 +178,25 @@ PY
     soxi -D "$STACK_DIR/cache/tts/audio/$key.wav" | awk -v s="$s" '{exit !($1 > s - 0.05 && $1 < s + 0.05)}'
 }
 
+@test "AAC and FLAC stream too; the stored FLAC knows its length, the streamed one cannot" {
+    for f in aac:aac flac:flac; do
+        IFS=: read -r fmt codec <<<"$f"
+        text="A streamed $fmt. In two sentences."
+        [ "$(speech "{\"model\":\"tts-1\",\"voice\":\"echo\",\"input\":\"$text\",\"response_format\":\"$fmt\",\"stream_format\":\"audio\"}")" = 200 ]
+        [ "$(header transfer-encoding)" = chunked ]
+        [ -z "$(header content-location)" ]                      # made now, not a file
+        [ "$(probe "$BATS_TEST_TMPDIR/out" codec_name)" = "$codec" ]
+        s=$(seconds "$BATS_TEST_TMPDIR/out")
+        awk "BEGIN{exit !($s > 1)}"
+    done
+    [ "$(probe "$BATS_TEST_TMPDIR/out" duration_ts)" = N/A ]   # the stream's header has no length
+    key=$(psql_q -c "SELECT cache_key FROM audio_tracks WHERE text = 'A streamed flac. In two sentences.'")
+    stored="$STACK_DIR/cache/tts/audio/$key.flac"
+    n=$(probe "$stored" duration_ts)
+    [ "$n" -gt 24000 ]
+    [ "$(ffmpeg -v error -i "$stored" -f s16le - | wc -c)" = $((n * 2)) ]
+}
+
 @test "server-sent events: deltas of base64 audio that join into playable MP3, then done" {
     [ "$(speech '{"model":"tts-1","voice":"nova","input":"Events carry the audio. In pieces.","stream_format":"sse"}')" = 200 ]
     [[ "$(header content-type)" == text/event-stream* ]]
