@@ -27,6 +27,7 @@
 #define AAC_FRAME 1024                  /* samples in an AAC frame */
 #define AAC_ROOM 2048                   /* 768 bytes of frame and its ADTS header fit */
 #define FLAC_CHUNK 4096
+#define OPUS_CHUNK (1 << 20)
 /* A stream's Ogg pages go out after at most this long (48 kHz samples):
  * a listener should not wait for libopusenc's default second. */
 #define OPUS_STREAM_DELAY 9600
@@ -230,7 +231,15 @@ static int opus_open(struct vc_encoder *e, long bitrate)
 
 static int opus_write(struct vc_encoder *e, const int16_t *s, size_t n)
 {
-    return ope_encoder_write(e->u.opus.enc, s, (int)n) == OPE_OK;
+    /* Its count is an int: hours of audio would not fit at once. */
+    while (n > 0) {
+        int take = n < OPUS_CHUNK ? (int)n : OPUS_CHUNK;
+        if (ope_encoder_write(e->u.opus.enc, s, take) != OPE_OK)
+            return 0;
+        s += take;
+        n -= (size_t)take;
+    }
+    return 1;
 }
 
 static int opus_finish(struct vc_encoder *e)
@@ -258,7 +267,8 @@ static int aac_open(struct vc_encoder *e, long bitrate)
 
     e->u.aac.memops = (VO_MEM_OPERATOR){ .Alloc = cmnMemAlloc, .Free = cmnMemFree,
                                          .Set = cmnMemSet, .Copy = cmnMemCopy,
-                                         .Check = cmnMemCheck };
+                                         .Check = cmnMemCheck, .Compare = cmnMemCompare,
+                                         .Move = cmnMemMove };
     if (voGetAACEncAPI(&e->u.aac.api) != VO_ERR_NONE
         || e->u.aac.api.Init(&e->u.aac.handle, VO_AUDIO_CodingAAC, &user) != VO_ERR_NONE)
         return 0;
