@@ -55,13 +55,14 @@ static int create(const struct vc_config *cfg, struct vc_db *db, int argc, char 
         return fail("create", &err);
     if (vc_auth_create(db, argv[1], bits, daily, secret, &err) != VC_OK)
         return fail("create", &err);
-    fprintf(stderr, "token %s created with scopes %s%s; it is shown once, keep it now:\n",
-            argv[1], scopes, daily >= 0 ? " and a daily quota" : "");
     /* Made for later, but nothing asks for it now: say so, or its scopes
      * and quota look like they protect something. */
     if (strcmp(cfg->auth, "off") == 0)
-        fputs("warning: VOXCAT_AUTH=off: this service asks for no token, so neither its scopes "
-              "nor its quota apply until VOXCAT_AUTH is writes or all\n", stderr);
+        fputs("warning: this shell's VOXCAT_AUTH=off: a service run so asks for no token, so "
+              "neither its scopes nor its quota apply until VOXCAT_AUTH is writes or all\n",
+              stderr);
+    fprintf(stderr, "token %s created with scopes %s%s; it is shown once, keep it now:\n",
+            argv[1], scopes, daily >= 0 ? " and a daily quota" : "");
     printf("%s\n", secret);
     return 0;
 }

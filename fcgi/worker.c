@@ -204,8 +204,8 @@ static void worker_init(struct vc_worker *w, struct vc_conns *conns, int listen_
      * a synthesis (a tenth of an uncached request's time); from the heap
      * they are reused, and trim_when_idle hands the heap's free pages
      * back. A fixed threshold also stops glibc's adaptive one from
-     * growing to 32 MB after one long text: larger blocks (minutes of
-     * audio) are still mapped on their own and go back on free. */
+     * growing to 32 MB after one long text: larger blocks (over a minute
+     * and a half of audio) are still mapped on their own and go back on free. */
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD);
     w->db = vc_db_new(cfg->database_url, cfg->db_timeout_ms, 1);

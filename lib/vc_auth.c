@@ -93,8 +93,8 @@ static const struct vc_stmt st_charge = {
 };
 /* A refund takes back what the charge added. Not an upsert: its row of
  * -n would fail token_usage's CHECK (chars >= 0) before any conflict is
- * looked at, so every refund was refused. A refund after midnight finds
- * no row for the new day and gives nothing back. */
+ * looked at, so every refund was refused. A refund after UTC midnight
+ * goes to the new day: nothing back, or less use that day (noted). */
 static const struct vc_stmt st_refund = {
     "vc_auth_refund",
     "UPDATE token_usage SET chars = greatest(chars - $3::bigint, 0) "

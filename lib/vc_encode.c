@@ -25,11 +25,12 @@
 #define MP3_CHUNK 4608
 #define MP3_ROOM (MP3_CHUNK * 5 / 4 + 7200)
 #define AAC_FRAME 1024                  /* samples in an AAC frame */
+#define AAC_DELAY 1600                  /* samples the encoder holds back */
 #define AAC_ROOM 2048                   /* 768 bytes of frame and its ADTS header fit */
 #define FLAC_CHUNK 4096
 #define OPUS_CHUNK (1 << 20)
-/* A stream's Ogg pages go out after at most this long (48 kHz samples):
- * a listener should not wait for libopusenc's default second. */
+/* A stream's audio goes out after at most this long (48 kHz samples):
+ * libopusenc would hold two seconds to decide on and a second to page. */
 #define OPUS_STREAM_DELAY 9600
 
 /* A whole file in memory: written at pos, which FLAC moves back to
@@ -101,6 +102,8 @@ static int mem_write(struct membuf *b, const unsigned char *data, size_t len)
 /* Every codec's output: to the sink, or into the file. */
 static int output(struct vc_encoder *e, const unsigned char *data, size_t len)
 {
+    if (len == 0)
+        return e->stopped ? -1 : 0;
     if (e->mem == NULL)
         return send(e, data, len);
     if (mem_write(e->mem, data, len) != 0) {
@@ -225,7 +228,8 @@ static int opus_open(struct vc_encoder *e, long bitrate)
     if (e->mem != NULL)
         return 1;
     /* A stream: its headers now, its pages soon after their audio. */
-    return ope_encoder_ctl(e->u.opus.enc, OPE_SET_MUXING_DELAY(OPUS_STREAM_DELAY)) == OPE_OK
+    return ope_encoder_ctl(e->u.opus.enc, OPE_SET_DECISION_DELAY(OPUS_STREAM_DELAY)) == OPE_OK
+        && ope_encoder_ctl(e->u.opus.enc, OPE_SET_MUXING_DELAY(OPUS_STREAM_DELAY)) == OPE_OK
         && ope_encoder_flush_header(e->u.opus.enc) == OPE_OK;
 }
 
@@ -308,9 +312,12 @@ static int aac_write(struct vc_encoder *e, const int16_t *s, size_t n)
 
 static int aac_finish(struct vc_encoder *e)
 {
-    /* The last samples padded to a frame, then a frame of silence: the
-     * encoder holds a frame back for its transform's overlap. */
-    for (int i = 0; i < 2; i++) {
+    /* The last samples padded to a frame, then silence until the
+     * encoder's delay has passed them too. */
+    size_t silence = 0;
+
+    while (silence < AAC_DELAY) {
+        silence += AAC_FRAME - e->u.aac.npending;
         memset(e->u.aac.pending + e->u.aac.npending, 0,
                (AAC_FRAME - e->u.aac.npending) * sizeof(int16_t));
         if (!aac_frame(e))

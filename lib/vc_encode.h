@@ -1,12 +1,12 @@
 /* vc_encode.h - PCM (s16le mono, 24 kHz) into the audio formats of
- * vc_format: MP3 (libmp3lame), Ogg Opus (libopus), AAC in ADTS and FLAC
- * (FFmpeg's own encoders), all through FFmpeg's libavcodec and
- * libavformat, so there is one path for every codec and container; WAV
- * and raw PCM are written here.
+ * vc_format: MP3 (libmp3lame), Ogg Opus (libopusenc), AAC in ADTS
+ * (vo-aacenc) and FLAC (libFLAC); WAV and raw PCM are written here.
  *
- * An encoder hands its output to a sink as soon as a frame is muxed, so
- * speech can go out while it is being made; vc_encode_pcm encodes a whole
- * buffer. Bitrates are settings (VOXCAT_MP3_BITRATE, ...). */
+ * An encoder hands its output to a sink as soon as a frame or page is
+ * made, so speech can go out while it is being made (a streamed FLAC's
+ * header cannot say its length); vc_encode_pcm encodes a whole buffer,
+ * with a complete header. Bitrates are settings (VOXCAT_MP3_BITRATE,
+ * ...). */
 #ifndef VC_ENCODE_H
 #define VC_ENCODE_H
 

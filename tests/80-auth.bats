@@ -265,7 +265,8 @@ reconfigure() {
 @test "token CLI: the secret alone on the last line, once; list shows none; names are unique" {
     run --separate-stderr "$VOXCAT" token create clitest --scopes tts,read --daily-chars 100
     [ "$status" -eq 0 ]
-    [[ "$stderr" == *"created with scopes tts,read"* ]] && [[ "$stderr" != *warning* ]]
+    [[ "$stderr" == *"created with scopes tts,read"* ]]
+    [[ "$stderr" != *warning* ]]
     [ "${#lines[@]}" -eq 1 ]
     [[ "${lines[0]}" =~ ^vc_[A-Za-z0-9_-]{43}$ ]]
     secret=${lines[0]}
@@ -292,7 +293,7 @@ reconfigure() {
     run --separate-stderr env VOXCAT_AUTH=off "$VOXCAT" token create madeoff
     [ "$status" -eq 0 ]
     [[ "${lines[0]}" =~ ^vc_[A-Za-z0-9_-]{43}$ ]]
-    [[ "$stderr" == *"warning: VOXCAT_AUTH=off"* ]]
+    [[ "$stderr" == *"warning: this shell's VOXCAT_AUTH=off"* ]]
 }
 
 @test "check-config masks a DSN password in every form" {

@@ -162,7 +162,8 @@ PY
             >"$BATS_TEST_TMPDIR/code$i" &
     done
     wait
-    [ "$(cat "$BATS_TEST_TMPDIR/code1")" = 200 ] && [ "$(cat "$BATS_TEST_TMPDIR/code2")" = 200 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/code1")" = 200 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/code2")" = 200 ]
     [ "$(curl -s "$FAKE/__control/requests" | jq length)" = 3 ]     # three sentences, once
     cmp "$BATS_TEST_TMPDIR/s1" "$BATS_TEST_TMPDIR/s2"
     [ "$(probe "$BATS_TEST_TMPDIR/s2" codec_name)" = mp3 ]

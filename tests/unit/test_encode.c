@@ -24,6 +24,21 @@ static int counting(void *ctx, const unsigned char *data, size_t len)
     return c->stop_after && c->calls >= c->stop_after ? -1 : 0;
 }
 
+/* The ADTS frames in an AAC stream (each says its own length). */
+static size_t adts_frames(const unsigned char *b, size_t len)
+{
+    size_t n = 0, at = 0;
+
+    while (at + 7 <= len && b[at] == 0xff && (b[at + 1] & 0xf0) == 0xf0) {
+        size_t flen = ((size_t)(b[at + 3] & 3) << 11) | ((size_t)b[at + 4] << 3) | (b[at + 5] >> 5);
+        if (flen < 7)
+            break;
+        at += flen;
+        n++;
+    }
+    return at == len ? n : 0;
+}
+
 int main(void)
 {
     static const struct {
@@ -64,6 +79,21 @@ int main(void)
            len, err.message);
         if (magic[i].f == VC_FORMAT_MP3)
             ok(len > 64000 / 8 * 0.8 && len < 64000 / 8 * 1.5, "mp3 at ~64 kbit/s: %zu bytes a second", len);
+
+        free(out);
+    }
+    {
+        /* 23,000 samples: 472 in the last frame, more than a frame of
+         * silence after them leaves inside the encoder's delay. */
+        struct vc_pcm part = pcm;
+        unsigned char *out = NULL;
+        size_t len = 0, frames;
+
+        part.len = 23000;
+        frames = vc_encode_pcm(&cfg, VC_FORMAT_AAC, &part, &out, &len, &err) == VC_OK
+                 ? adts_frames(out, len) : 0;
+        ok(frames * 1024 >= part.len + 1600,
+           "aac: %zu frames hold every sample past the encoder's delay of 1,600", frames);
         free(out);
     }
     {
@@ -85,13 +115,36 @@ int main(void)
         vc_encoder_free(e);
     }
     {
-        struct count c = { 0, 0, 2 };
+        /* Opus holds audio back to decide and to page: a stream's first
+         * second must be out before it ends, past the two header pages. */
+        struct count c = { 0, 0, 0 };
         struct vc_encoder *e = NULL;
-        enum vc_code rc = vc_encoder_new(&cfg, VC_FORMAT_OPUS, VC_PCM_RATE, counting, &c, &e, &err);
-        for (size_t at = 0; rc == VC_OK && at < pcm.len; at += 2400)
-            rc = vc_encoder_write(e, pcm.samples + at, 2400, &err);
-        ok(rc == VC_ERR_UNAVAILABLE, "a sink that stops stops the encoder");
+        int good = vc_encoder_new(&cfg, VC_FORMAT_OPUS, VC_PCM_RATE, counting, &c, &e, &err) == VC_OK;
+        for (size_t at = 0; good && at < pcm.len; at += 2400)
+            good = vc_encoder_write(e, pcm.samples + at, 2400, &err) == VC_OK;
+        ok(good && c.calls > 2, "an opus stream's audio reaches the sink before it ends (%zu pages)",
+           c.calls);
         vc_encoder_free(e);
+    }
+    {
+        /* The sink stops at the first piece after the header, so the
+         * write is what stops. */
+        static const enum vc_format stops[] = { VC_FORMAT_OPUS, VC_FORMAT_AAC, VC_FORMAT_FLAC,
+                                                VC_FORMAT_MP3 };
+        for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+            struct count c = { 0, 0, 0 };
+            struct vc_encoder *e = NULL;
+            enum vc_code rc = vc_encoder_new(&cfg, stops[i], VC_PCM_RATE, counting, &c, &e, &err);
+            int opened = rc == VC_OK;
+            c.stop_after = c.calls + 1;
+            for (size_t at = 0; rc == VC_OK && at < pcm.len; at += 2400)
+                rc = vc_encoder_write(e, pcm.samples + at, 2400, &err);
+            if (rc == VC_OK)
+                rc = vc_encoder_finish(e, &err);
+            ok(opened && rc == VC_ERR_UNAVAILABLE, "%s: a sink that stops stops the encoder",
+               vc_format_name(stops[i]));
+            vc_encoder_free(e);
+        }
     }
     {
         enum vc_format f;
