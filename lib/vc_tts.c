@@ -275,13 +275,42 @@ out:
     return rc;
 }
 
-static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
-                                 const struct vc_tts_input *in, const struct vc_actor *who,
-                                 struct vc_tts_result *res, struct vc_error *err)
+/* One synthesis per key across every worker and host: take the key's
+ * lock, and when its audio is stored already (or was while we waited)
+ * serve it as a hit (*served). A wait that runs out is not the database
+ * being away: no second synthesis. The blob is looked for under the lock
+ * only (in its round trip): a miss is the common case, and a file lost
+ * from the disk cache is rare, so this beats an unlocked look first. The
+ * lock is still held only when this returns VC_OK and served nothing:
+ * the caller synthesises, then lets it go. */
+static enum vc_code lock_key(const struct vc_config *cfg, struct vc_db *db,
+                             const struct vc_tts_input *in, const struct vc_actor *who,
+                             struct vc_tts_result *res, int *served, struct vc_error *err)
 {
     unsigned char *wav = NULL;
     size_t len = 0;
     enum vc_format held;
+    enum vc_code rc;
+
+    *served = 0;
+    rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, &wav, &len, &held,
+                       err);
+    if (rc != VC_OK || wav == NULL)
+        return rc;
+    *served = 1;
+    rc = from_blob(cfg, db, in, who, wav, len, res, err);
+    free(wav);
+    vc_store_unlock(db, res->key);
+    if (rc == VC_OK)
+        vc_store_memo_put(res->key, res->track_id);
+    return rc;
+}
+
+static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
+                                 const struct vc_tts_input *in, const struct vc_actor *who,
+                                 struct vc_tts_result *res, struct vc_error *err)
+{
+    int served;
     enum vc_code rc;
 
     rc = vc_db_connect(db, err);
@@ -293,26 +322,15 @@ static enum vc_code speak_stored(const struct vc_config *cfg, struct vc_db *db,
             return VC_OK;           /* the memo has it already */
         }
         rc = from_disk(cfg, db, in, who, res, err);
-        goto done;
-    }
-    /* One synthesis per key across every worker and host. A wait that
-     * runs out is not the database being away: no second synthesis. The
-     * blob is looked for under the lock only (in its round trip): a miss
-     * is the common case here, and a file lost from the disk cache is
-     * rare, so this beats an unlocked look first. */
-    rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, &wav, &len, &held,
-                       err);
-    if (rc != VC_OK)
-        goto done;
-    if (wav != NULL)
-        rc = from_blob(cfg, db, in, who, wav, len, res, err);  /* made already, or while we waited */
-    else
+    } else {
+        rc = lock_key(cfg, db, in, who, res, &served, err);
+        if (rc != VC_OK || served)
+            return rc;
         rc = synthesise(cfg, db, in, who, res, err);
-    vc_store_unlock(db, res->key);
-done:
+        vc_store_unlock(db, res->key);
+    }
     if (rc == VC_OK)
         vc_store_memo_put(res->key, res->track_id);
-    free(wav);
     return rc;
 }
 
@@ -575,24 +593,14 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
                                 "the database is unavailable: paid engines wait for it");
         }
     } else {
-        /* One synthesis per key, as for a whole answer: a second stream
-         * of the same text waits, then is served what the first stored. */
-        unsigned char *wav = NULL;
-        size_t len = 0;
-        enum vc_format held;
+        /* As for a whole answer: a second stream of the same text waits,
+         * then is served what the first stored. */
+        int served;
 
-        rc = vc_store_lock(db, res->key, cfg->lock_wait_ms / 1000.0, &res->busy, &wav, &len,
-                           &held, err);
-        if (rc != VC_OK)
+        rc = lock_key(cfg, db, in, who, res, &served, err);
+        if (rc != VC_OK || served)
             return rc;
         locked = 1;
-        if (wav != NULL) {
-            rc = from_blob(cfg, db, in, who, wav, len, res, err);
-            if (rc == VC_OK)
-                vc_store_memo_put(res->key, res->track_id);
-            free(wav);
-            goto out;
-        }
         if (token != NULL) {
             rc = vc_auth_charge(db, token, in->choice.engine->name, chars, err);
             if (rc != VC_OK)
