@@ -78,27 +78,29 @@ static const struct vc_stmt st_quota = {
 /* The charge, taken only within the quota. It is a statement of its own
  * after the lock (in the same pipeline), so it sees every charge that
  * committed while this one waited. The quota (-1: none), the day's use
- * before it, and whether it was taken. */
+ * before it, whether it was taken, and the day it counts on. */
 static const struct vc_stmt st_charge = {
     "vc_auth_charge",
-    "WITH q AS (SELECT coalesce(daily_chars, -1) AS quota FROM api_tokens WHERE id = $1), "
-    "u AS (SELECT coalesce(sum(chars), 0) AS used FROM token_usage "
-    "      WHERE token_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date), "
+    "WITH d AS (SELECT (now() AT TIME ZONE 'UTC')::date AS day), "
+    "q AS (SELECT coalesce(daily_chars, -1) AS quota FROM api_tokens WHERE id = $1), "
+    "u AS (SELECT coalesce(sum(chars), 0) AS used FROM token_usage, d "
+    "      WHERE token_id = $1 AND token_usage.day = d.day), "
     "c AS (INSERT INTO token_usage (token_id, day, engine, chars) "
-    "      SELECT $1, (now() AT TIME ZONE 'UTC')::date, $2, $3::bigint FROM q, u "
+    "      SELECT $1, d.day, $2, $3::bigint FROM q, u, d "
     "      WHERE q.quota < 0 OR u.used + $3::bigint <= q.quota "
     "      ON CONFLICT (token_id, day, engine) "
     "      DO UPDATE SET chars = token_usage.chars + EXCLUDED.chars RETURNING 1) "
-    "SELECT q.quota, u.used, EXISTS (SELECT FROM c) FROM q, u", 3
+    "SELECT q.quota, u.used, EXISTS (SELECT FROM c), d.day::text FROM q, u, d", 3
 };
-/* A refund takes back what the charge added. Not an upsert: its row of
+/* A refund takes back what the charge added, on the day the charge
+ * counted on: a synthesis that fails after UTC midnight gives back
+ * yesterday's characters, not the new day's. Not an upsert: its row of
  * -n would fail token_usage's CHECK (chars >= 0) before any conflict is
- * looked at, so every refund was refused. A refund after UTC midnight
- * goes to the new day: nothing back, or less use that day (noted). */
+ * looked at, so every refund was refused. */
 static const struct vc_stmt st_refund = {
     "vc_auth_refund",
     "UPDATE token_usage SET chars = greatest(chars - $3::bigint, 0) "
-    "WHERE token_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date AND engine = $2", 3
+    "WHERE token_id = $1 AND day = $4::date AND engine = $2", 4
 };
 
 const char *vc_scope_name(unsigned scope)
@@ -475,7 +477,7 @@ enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_toke
 }
 
 enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *engine,
-                            long chars, struct vc_error *err)
+                            long chars, struct vc_charge *out, struct vc_error *err)
 {
     char n[24];
     const char *id[1] = { token_id };
@@ -499,6 +501,8 @@ enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *
         quota = strtoll(vc_result_value(res[2], 0, 0), NULL, 10);
         used = strtoll(vc_result_value(res[2], 0, 1), NULL, 10);
         charged = vc_result_value(res[2], 0, 2)[0] == 't';
+        out->chars = chars;
+        snprintf(out->day, sizeof(out->day), "%s", vc_result_value(res[2], 0, 3));
     }
     for (int i = 0; i < 3; i++)
         vc_result_free(res[i]);
@@ -510,15 +514,16 @@ enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *
                         "(%lld used, %ld asked)", quota, used, chars);
 }
 
-void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine, long chars)
+void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine,
+                    const struct vc_charge *c)
 {
     char n[24];
-    const char *params[3] = { token_id, engine, n };
+    const char *params[4] = { token_id, engine, n, c->day };
     struct vc_error err;
 
-    snprintf(n, sizeof(n), "%ld", chars);
+    snprintf(n, sizeof(n), "%ld", c->chars);
     vc_error_clear(&err);
     vc_result_free(vc_db_exec(db, &st_refund, params, &err));
     if (err.code != VC_OK)
-        vc_log(VC_LOG_WARN, "could not refund %ld characters: %s", chars, err.message);
+        vc_log(VC_LOG_WARN, "could not refund %ld characters: %s", c->chars, err.message);
 }

@@ -97,13 +97,24 @@ void vc_auth_notify_ready(struct vc_db *db);
 enum vc_code vc_auth_lookup(struct vc_db *db, const char *secret, struct vc_token *out,
                             struct vc_error *err) VC_MUST_CHECK;
 
-/* Charge chars characters synthesised by engine to token_id's quota for
- * today: VC_ERR_QUOTA_EXCEEDED (err->retry_after: seconds to the next UTC
- * day) when it would go past the quota, and nothing is charged. */
-enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *engine,
-                            long chars, struct vc_error *err) VC_MUST_CHECK;
+/* A charge taken: what a refund gives back, and the UTC day it counted
+ * on (a synthesis can end after midnight). */
+struct vc_charge {
+    long chars;
+    char day[16];           /* YYYY-MM-DD */
+};
 
-/* Give back a charge whose synthesis failed. Failures are logged. */
-void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine, long chars);
+/* Charge chars characters synthesised by engine to token_id's quota for
+ * today, into *out: VC_ERR_QUOTA_EXCEEDED (err->retry_after: seconds to
+ * the next UTC day) when it would go past the quota, and nothing is
+ * charged. */
+enum vc_code vc_auth_charge(struct vc_db *db, const char *token_id, const char *engine,
+                            long chars, struct vc_charge *out,
+                            struct vc_error *err) VC_MUST_CHECK;
+
+/* Give back charge c, whose synthesis failed, on its own day. Failures
+ * are logged. */
+void vc_auth_refund(struct vc_db *db, const char *token_id, const char *engine,
+                    const struct vc_charge *c);
 
 #endif

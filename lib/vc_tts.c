@@ -227,14 +227,14 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
 {
     const char *token = who != NULL ? who->token_id : NULL;
     const char *engine = in->choice.engine->name;
-    long chars = count_chars(in->text);
+    struct vc_charge charge = { 0, "" };
     unsigned char *wav = NULL;
     size_t len = 0;
     double t0, duration = -1;
     enum vc_code rc;
 
     if (token != NULL) {
-        rc = vc_auth_charge(db, token, engine, chars, err);
+        rc = vc_auth_charge(db, token, engine, count_chars(in->text), &charge, err);
         if (rc != VC_OK)
             return rc;
     }
@@ -243,7 +243,7 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
     res->synth_ms = (vc_time_mono_s() - t0) * 1000;
     if (rc != VC_OK) {
         if (token != NULL)
-            vc_auth_refund(db, token, engine, chars);
+            vc_auth_refund(db, token, engine, &charge);
         goto out;
     }
     synthesized(res, in);
@@ -266,7 +266,7 @@ static enum vc_code synthesise(const struct vc_config *cfg, struct vc_db *db,
             if (k.kept)
                 vc_cache_drop(cfg, res->key, in->format);
             if (token != NULL)
-                vc_auth_refund(db, token, engine, chars);
+                vc_auth_refund(db, token, engine, &charge);
         }
     }
     res->store_ms = (vc_time_mono_s() - t0) * 1000;
@@ -569,7 +569,7 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
 {
     struct tee t = { sink, ctx, NULL, 0, 0, 0 };
     const char *token = who != NULL ? who->token_id : NULL;
-    long chars = count_chars(in->text);
+    struct vc_charge charge = { 0, "" };
     struct vc_encoder *enc = NULL;
     struct vc_pcm all;
     double t0;
@@ -602,7 +602,8 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
             return rc;
         locked = 1;
         if (token != NULL) {
-            rc = vc_auth_charge(db, token, in->choice.engine->name, chars, err);
+            rc = vc_auth_charge(db, token, in->choice.engine->name, count_chars(in->text),
+                                &charge, err);
             if (rc != VC_OK)
                 goto out;
         }
@@ -620,7 +621,7 @@ enum vc_code vc_tts_stream(const struct vc_config *cfg, struct vc_db *db,
         keep_streamed(cfg, db, in, who, &t, &all, res);
         res->store_ms = (vc_time_mono_s() - t0) * 1000;
     } else if (token != NULL && !res->degraded) {
-        vc_auth_refund(db, token, in->choice.engine->name, chars);
+        vc_auth_refund(db, token, in->choice.engine->name, &charge);
     }
     vc_pcm_free(&all);
     free(t.data);

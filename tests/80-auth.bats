@@ -172,6 +172,20 @@ reconfigure() {
     [ "$(psql_q -c "$used")" = 25 ]
 }
 
+@test "a refund goes back to the UTC day its charge counted on" {
+    # tests/db/test_quota (built by make check beside the binaries) drives
+    # vc_auth on this stack's database: a charge says its day, and the
+    # refund of a charge taken before midnight lowers that day, not the
+    # new one (it used to lower whatever day it was when the synthesis
+    # failed).
+    prog="$VOXCAT_BIN_DIR/../tests/db/test_quota"
+    [ -x "$prog" ]
+    run "$prog"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^ok ' <<<"$output")" -eq 14 ]
+}
+
 @test "the audit actor is the token's name, for PUT and for the queue's transitions" {
     [ "$(req "$(tok speaker)" POST /tts '{"text":"queued for the audit","async":true}')" = 202 ]
     id=$(jq -r .id "$BATS_TEST_TMPDIR/out")
