@@ -147,9 +147,6 @@ enum vc_code vc_handle_openai_speech(struct vc_request *req, struct vc_error *er
     free(text);
     if (rc != VC_OK)
         return as_openai(err, rc);
-    /* A stream in a format that cannot stream is sent whole. */
-    if (how == VC_ANSWER_STREAM && !vc_format_streams(in.format))
-        how = VC_ANSWER_FILE;
     rc = vc_speak_answer(req, &in, how, err);
     vc_tts_input_free(&in);
     return as_openai(err, rc);

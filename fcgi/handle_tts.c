@@ -247,7 +247,7 @@ enum vc_code vc_speak_answer(struct vc_request *req, struct vc_tts_input *in,
         in->format_set = vc_format_from_accept(req->accept, &in->format) == 0;
     if (in->async)
         return speak_later(req, in, err);
-    if (how != VC_ANSWER_FILE || (in->stream && vc_format_streams(in->format)))
+    if (how != VC_ANSWER_FILE || in->stream)
         return speak_streaming(req, in, how == VC_ANSWER_EVENTS, err);
     rc = vc_tts_speak(w->cfg, w->db, in, &who, &res, err);
     note(req, in, &res);

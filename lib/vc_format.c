@@ -6,9 +6,8 @@
 
 static const struct {
     const char *name, *type;
-    int streams;
 } formats[VC_FORMAT_COUNT] = {
-#define X(id, name, type, streams) { name, type, streams },
+#define X(id, name, type) { name, type },
 #include "vc_format.def"
 #undef X
 };
@@ -21,11 +20,6 @@ const char *vc_format_name(enum vc_format f)
 const char *vc_format_type(enum vc_format f)
 {
     return (unsigned)f < VC_FORMAT_COUNT ? formats[f].type : formats[VC_FORMAT_WAV].type;
-}
-
-int vc_format_streams(enum vc_format f)
-{
-    return (unsigned)f < VC_FORMAT_COUNT && formats[f].streams;
 }
 
 int vc_format_parse(const char *name, enum vc_format *out)

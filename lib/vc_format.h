@@ -1,12 +1,11 @@
 /* vc_format.h - the audio formats: their names (which are also the file
- * extensions of content-addressed audio), Content-Types, whether they can
- * be sent while they are being made, and the Accept header that asks for
- * one. Pure. */
+ * extensions of content-addressed audio), Content-Types, and the Accept
+ * header that asks for one. Pure. */
 #ifndef VC_FORMAT_H
 #define VC_FORMAT_H
 
 enum vc_format {
-#define X(id, name, type, streams) id,
+#define X(id, name, type) id,
 #include "vc_format.def"
 #undef X
     VC_FORMAT_COUNT
@@ -17,9 +16,6 @@ const char *vc_format_name(enum vc_format f);
 
 /* "audio/mpeg" (static). */
 const char *vc_format_type(enum vc_format f);
-
-/* Whether f can go out chunk by chunk as it is encoded. */
-int vc_format_streams(enum vc_format f);
 
 /* The format called name into *out: 0, or -1 when unknown. */
 int vc_format_parse(const char *name, enum vc_format *out);
