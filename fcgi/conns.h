@@ -21,10 +21,10 @@
  * of a busy worker waits for that worker, even while another worker is
  * idle; a new connection waits in the listen socket's one queue for the
  * first worker free. So voxcat.conf keeps alive only the api pool's short
- * reads: not the speech pool (its workers do long work outside requests:
- * async speech, the queue), and not search, whose answers take from one
- * to tens of milliseconds (kept alive, the p99 of the search benchmark's
- * mix was 70 ms against 41). */
+ * reads (status, the lists, a track by id): not the speech pool (its
+ * workers do long work outside requests: async speech, the queue), and
+ * not search, whose answers take from one to tens of milliseconds (kept
+ * alive, the p99 of the search benchmark's mix was 70 ms against 41). */
 #ifndef VC_CONNS_H
 #define VC_CONNS_H
 
