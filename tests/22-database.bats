@@ -76,10 +76,5 @@ teardown_file() { stack_down; }
     # refusal leaves the connection usable, nothing else runs while one
     # is pending, and a backend ended under it is reconnected and sent
     # again only for steps that may run twice (not a quota charge).
-    prog="$VOXCAT_BIN_DIR/../tests/db/test_pipeline"
-    [ -x "$prog" ]
-    run "$prog"
-    echo "$output"
-    [ "$status" -eq 0 ]
-    [ "$(grep -c '^ok ' <<<"$output")" -eq 16 ]
+    db_test test_pipeline 16
 }

@@ -178,12 +178,7 @@ reconfigure() {
     # refund of a charge taken before midnight lowers that day, not the
     # new one (it used to lower whatever day it was when the synthesis
     # failed).
-    prog="$VOXCAT_BIN_DIR/../tests/db/test_quota"
-    [ -x "$prog" ]
-    run "$prog"
-    echo "$output"
-    [ "$status" -eq 0 ]
-    [ "$(grep -c '^ok ' <<<"$output")" -eq 14 ]
+    db_test test_quota 14
 }
 
 @test "the audit actor is the token's name, for PUT and for the queue's transitions" {

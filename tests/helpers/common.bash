@@ -94,3 +94,14 @@ header() {
 }
 
 psql_q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
+
+# db_test NAME N: run tests/db/NAME (TAP, built by make check beside the
+# binaries) on this stack's database; it must pass all of its N checks.
+db_test() {
+    local prog="$VOXCAT_BIN_DIR/../tests/db/$1"
+    [ -x "$prog" ] || { echo "$prog is not built"; return 1; }
+    run "$prog"
+    echo "$output"
+    [ "$status" -eq 0 ] || return 1
+    [ "$(grep -c '^ok ' <<<"$output")" -eq "$2" ]
+}
