@@ -10,23 +10,6 @@
 #include "vc_auth.h"
 #include "vc_db.h"
 
-/* chars used by token on day (text) for engine, -1 when there is no row. */
-static long used(struct vc_db *db, const char *token, const char *day)
-{
-    const char *p[2] = { token, day };
-    struct vc_error err;
-    struct vc_result *r;
-    long n = -1;
-
-    vc_error_clear(&err);
-    r = vc_db_query(db, "SELECT chars FROM token_usage WHERE token_id = $1 AND day = $2::date "
-                        "AND engine = 'espeak'", 2, p, &err);
-    if (r != NULL && vc_result_rows(r) == 1)
-        n = strtol(vc_result_value(r, 0, 0), NULL, 10);
-    vc_result_free(r);
-    return n;
-}
-
 /* The value of a one-row, one-column query, copied into buf. */
 static int scalar(struct vc_db *db, const char *sql, int n, const char *const *params,
                   char *buf, size_t len)
@@ -42,6 +25,17 @@ static int scalar(struct vc_db *db, const char *sql, int n, const char *const *p
         snprintf(buf, len, "%s", vc_result_value(r, 0, 0));
     vc_result_free(r);
     return got;
+}
+
+/* chars used by token on day (text) for engine, -1 when there is no row. */
+static long used(struct vc_db *db, const char *token, const char *day)
+{
+    const char *p[2] = { token, day };
+    char n[24];
+
+    return scalar(db, "SELECT chars FROM token_usage WHERE token_id = $1 AND day = $2::date "
+                      "AND engine = 'espeak'", 2, p, n, sizeof(n))
+               ? strtol(n, NULL, 10) : -1;
 }
 
 int main(void)
