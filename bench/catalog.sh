@@ -37,8 +37,10 @@ ref=$(awk -v n="$bench_tracks" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n / (
 vox=$(awk -v n="$bench_tracks" -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", n / (b - a)}')
 add_row "import: voxcat import of $bench_tracks tracks (rows/s)" "$vox" "$ref" "psql \\copy of the same rows" "-" "-" \
     "import also validates every line and runs in one transaction"
-# Flush first, or VACUUM cannot mark the new pages all-visible.
-psql -Xq -c "CHECKPOINT" -c "VACUUM ANALYZE audio_tracks"
+# Flush first, or VACUUM cannot mark the new pages all-visible; and
+# again after, since marking them dirties every page of the table, which
+# the checkpointer would otherwise be writing out during the rows below.
+psql -Xq -c "CHECKPOINT" -c "VACUUM ANALYZE audio_tracks" -c "CHECKPOINT"
 
 "$src/bench/search_mix" "$work/catalog.jsonl" 20000 --seed 3 >"$work/mix"
 # Another draw, to warm up on: a server has been answering before it is
