@@ -56,6 +56,25 @@ void vc_catalog_add_next(json_t *track)
     json_object_set_new(track, "next", next);
 }
 
+void vc_catalog_write_next(struct vc_jsonw *w, const char *status)
+{
+    enum vc_status from;
+    int first = 1;
+
+    vc_jsonw_raw(w, "[", 1);
+    if (status != NULL && vc_status_parse(status, &from) == 0) {
+        for (int to = 0; to < VC_STATUS_COUNT; to++) {
+            if (!vc_status_allowed(from, (enum vc_status)to))
+                continue;
+            if (!first)
+                vc_jsonw_raw(w, ",", 1);
+            vc_jsonw_cstring(w, vc_status_name((enum vc_status)to));
+            first = 0;
+        }
+    }
+    vc_jsonw_raw(w, "]", 1);
+}
+
 static json_t *get_one(struct vc_db *db, const struct vc_stmt *st, const char *id,
                        struct vc_error *err)
 {

@@ -14,11 +14,15 @@
 #include "vc_audit.h"
 #include "vc_db.h"
 #include "vc_error.h"
+#include "vc_jsonw.h"
 #include "vc_track.h"
 
 /* Add "next" to a track's JSON: the statuses it may move to, so clients
  * (the admin page) offer exactly the moves vc_track allows. */
 void vc_catalog_add_next(json_t *track);
+/* The same "next" as JSON text, for a track's status (a search page
+ * writes its tracks as text: see vc_search.c). */
+void vc_catalog_write_next(struct vc_jsonw *w, const char *status);
 
 /* The public JSON of track id (new reference), with "next": the statuses
  * it may move to; or NULL with err (VC_ERR_NOT_FOUND, or the database's

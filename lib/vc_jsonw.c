@@ -281,6 +281,34 @@ void vc_jsonw_value(struct vc_jsonw *w, const json_t *v, int precision)
     }
 }
 
+void vc_jsonw_json(struct vc_jsonw *w, const char *s, size_t n)
+{
+    char *out;
+    int in_string = 0;
+
+    if (w->len + n + 1 > w->cap && vc_jsonw_grow(w, n) != 0)
+        return;
+    out = w->buf + w->len;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (in_string) {
+            if (c == '\\' && i + 1 < n) {
+                *out++ = c;
+                c = s[++i];     /* an escaped quote does not end the string */
+            } else if (c == '"') {
+                in_string = 0;
+            }
+        } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+            continue;
+        } else if (c == '"') {
+            in_string = 1;
+        }
+        *out++ = c;
+    }
+    w->len = (size_t)(out - w->buf);
+}
+
 const char *vc_jsonw_text(struct vc_jsonw *w, size_t *len)
 {
     if (w->failed)

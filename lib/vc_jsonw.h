@@ -50,6 +50,12 @@ void vc_jsonw_real(struct vc_jsonw *w, double v, int precision);
 void vc_jsonw_key(struct vc_jsonw *w, const char *key, int first);
 /* Any jansson value, compact, objects in their insertion order. */
 void vc_jsonw_value(struct vc_jsonw *w, const json_t *v, int precision);
+/* n bytes of JSON text written by another (PostgreSQL's json type, which
+ * spaces its separators: {"id" : 1, "a" : 2}), copied without the
+ * whitespace between its tokens, as json_dumps would print it. The text
+ * is taken as valid JSON: only its strings are told apart, so that the
+ * spaces inside them stay. */
+void vc_jsonw_json(struct vc_jsonw *w, const char *s, size_t n);
 
 /* The text so far (NUL-terminated; owned by w), or NULL when failed. */
 const char *vc_jsonw_text(struct vc_jsonw *w, size_t *len);

@@ -600,29 +600,105 @@ static long count_matches(struct vc_db *db, struct query *qy, int *estimated,
     return bounded_count(db, qy, est, estimated, err);
 }
 
-/* Take the page's extra row off (it only says there are more) and turn
- * the last kept row's keys into next_cursor (JSON null on the last page,
- * NULL when memory runs out). */
-static json_t *next_cursor(const struct vc_search *s, int by_class, json_t *items,
-                           json_t *keyvals)
-{
-    char label[64], *text, *out;
-    json_t *doc;
+/* A page's rows as PostgreSQL wrote them. A page of twenty tracks is about
+ * 15 kB of JSON; parsing it into jansson's tree and printing it again took
+ * 250 us of the 430 a search costs the worker, so the tracks are never
+ * parsed: each one's JSON goes into the answer as it came (compacted),
+ * with its rank, headline and next moves written after it. */
+struct page_row {
+    const char *item, *rank, *headline, *status;
+    const char *keys[3];    /* the sort keys as text; NULL for SQL NULL */
+};
 
-    if ((long)json_array_size(items) <= s->limit)
-        return json_null();
-    json_array_remove(items, (size_t)s->limit);
+#define PAGE_PARTS 3     /* a statement's rows per weight class at most */
+
+struct page {
+    struct page_row *rows;
+    size_t n, cap;
+    struct vc_result *res[PAGE_PARTS];  /* what the rows point into */
+    size_t nres;
+};
+
+static struct page *page_new(void)
+{
+    return calloc(1, sizeof(struct page));
+}
+
+static void page_free(struct page *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->nres; i++)
+        vc_result_free(p->res[i]);
+    free(p->rows);
+    free(p);
+}
+
+static int page_reserve(struct page *p, size_t n)
+{
+    struct page_row *rows;
+    size_t cap = p->cap ? p->cap : 32;
+
+    if (p->n + n <= p->cap)
+        return 0;
+    while (cap < p->n + n)
+        cap *= 2;
+    rows = realloc(p->rows, cap * sizeof(*rows));
+    if (rows == NULL)
+        return -1;
+    p->rows = rows;
+    p->cap = cap;
+    return 0;
+}
+
+/* Move part's rows (and the result they live in) to the end of p; part is
+ * freed either way. 0, or -1 when memory runs out. */
+static int page_append(struct page *p, struct page *part)
+{
+    int rc = -1;
+
+    if (p->nres + part->nres <= PAGE_PARTS && page_reserve(p, part->n) == 0) {
+        memcpy(p->rows + p->n, part->rows, part->n * sizeof(*part->rows));
+        p->n += part->n;
+        memcpy(p->res + p->nres, part->res, part->nres * sizeof(*part->res));
+        p->nres += part->nres;
+        part->nres = 0;
+        rc = 0;
+    }
+    page_free(part);
+    return rc;
+}
+
+/* Take the page's extra row off (it only says there are more) and turn
+ * the last kept row's keys into *cursor (NULL on the last page; a new
+ * string). 0, or -1 when memory runs out. */
+static int next_cursor(const struct vc_search *s, int by_class, int nkeys, struct page *p,
+                       char **cursor)
+{
+    char label[64], *text;
+    json_t *doc, *vals;
+    const struct page_row *last;
+
+    *cursor = NULL;
+    if ((long)p->n <= s->limit)
+        return 0;
+    p->n = (size_t)s->limit;
+    last = &p->rows[p->n - 1];
     order_label(s, by_class, label, sizeof(label));
-    doc = json_pack("{s:s, s:O}", "o", label, "v", json_array_get(keyvals, (size_t)s->limit - 1));
+    vals = json_array();
+    for (int i = 0; vals != NULL && i < nkeys; i++) {
+        if (json_array_append_new(vals, last->keys[i] ? json_string(last->keys[i]) : json_null())
+            != 0) {
+            json_decref(vals);
+            vals = NULL;
+        }
+    }
+    doc = vals ? json_pack("{s:s, s:o}", "o", label, "v", vals) : NULL;
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    out = text ? vc_base64url_encode((const unsigned char *)text, strlen(text)) : NULL;
+    *cursor = text ? vc_base64url_encode((const unsigned char *)text, strlen(text)) : NULL;
     free(text);
-    if (out == NULL)
-        return NULL;
-    doc = json_string(out);
-    free(out);
-    return doc;
+    return *cursor != NULL ? 0 : -1;
 }
 
 /* The expressions a page shows for each row: the rank and the headline. */
@@ -646,47 +722,39 @@ static void page_sql(const struct query *qy, struct page_sql *ps)
     }
 }
 
-/* Each item of items takes "rank" and "headline" from the same row of
- * marks ([rank, headline] per row); 0, or -1 when memory runs out. */
-static int add_marks(json_t *items, json_t *marks)
-{
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        json_t *item = json_array_get(items, i), *m = json_array_get(marks, i);
-        if (json_object_set(item, "rank", json_array_get(m, 0)) != 0
-            || json_object_set(item, "headline", json_array_get(m, 1)) != 0)
-            return -1;
-    }
-    return 0;
-}
+/* The columns of a page's rows: the track, its rank, headline and status,
+ * its sort keys, then the row's place and the count of count_sql. */
+enum { COL_ITEM, COL_RANK, COL_HEAD, COL_STATUS, COL_KEYS };
 
 /* Run inner (SELECT t.id, <rank> AS rank, t.created_at[, sort column] ...,
- * in the page's order and limit) and build its rows: [items, [[key values
- * as text] per row]] (new reference). Only the page's rows are built as
- * JSON: whole rows for every match would cost more than the ranking. The
- * rows come as json text, not jsonb (see 014_track_json_text.sql), with
- * their rank and headline beside them, added here. */
-static json_t *page_rows_with(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                              const struct page_sql *ps, const char *with, const char *inner,
-                              const char *extra, struct vc_error *err)
+ * in the page's order and limit) and take its rows (a new page). Only the
+ * page's rows are built as JSON: whole rows for every match would cost
+ * more than the ranking. The rows come as json text, not jsonb (see
+ * 014_track_json_text.sql). count_sql, when not NULL, is a count the
+ * statement also returns into *count, whether or not there are rows: the
+ * one row of the count is joined with the page's. */
+static struct page *page_rows_with(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                                   const struct page_sql *ps, const char *with, const char *inner,
+                                   const char *count_sql, long *count, struct vc_error *err)
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
     char sql[SQL_MAX * 2], outer[1400], keytext[256] = "";
     struct vc_result *res;
-    json_t *out;
+    struct page *p;
+    int rows;
 
     for (int i = 0; i < n; i++) {
         size_t used = strlen(keytext);
-        snprintf(keytext + used, sizeof(keytext) - used, "%sp.%s::text", i ? ", " : "", keys[i].col);
+        snprintf(keytext + used, sizeof(keytext) - used, ", p.%s::text", keys[i].col);
     }
     order_clause(keys, n, "p.", "p.rank", outer, sizeof(outer));
     snprintf(sql, sizeof(sql),
-             "%sSELECT json_build_array("
-             " coalesce(json_agg(vc_track_json_text(t) ORDER BY %s), '[]'), "
-             " coalesce(json_agg(json_build_array(round(p.rank::numeric, 6), %s) ORDER BY %s), '[]'), "
-             " coalesce(json_agg(json_build_array(%s) ORDER BY %s), '[]')%s)::text "
-             "FROM (%s) p JOIN audio_tracks t ON t.id = p.id",
-             with, outer, ps->head, outer, keytext, outer, extra, inner);
+             "%sSELECT x.*, c.n FROM (SELECT %s AS n) c LEFT JOIN ("
+             "SELECT vc_track_json_text(t)::text, round(p.rank::numeric, 6)::text, %s, "
+             "t.status%s, row_number() OVER (ORDER BY %s) AS ord "
+             "FROM (%s) p JOIN audio_tracks t ON t.id = p.id) x ON true ORDER BY x.ord",
+             with, count_sql ? count_sql : "NULL::bigint", ps->head, keytext, outer, inner);
     res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
     if (res == NULL) {
         /* A cursor's value the column's type refuses was made by hand. */
@@ -695,21 +763,38 @@ static json_t *page_rows_with(struct vc_db *db, const struct vc_search *s, struc
                          "cursor is not one this service handed out");
         return NULL;
     }
-    out = vc_db_json(res, err);
-    vc_result_free(res);
-    if (out != NULL && (add_marks(json_array_get(out, 0), json_array_get(out, 1)) != 0
-                        || json_array_remove(out, 1) != 0)) {
-        json_decref(out);
-        out = NULL;
+    rows = vc_result_rows(res);
+    if (count != NULL)
+        *count = rows > 0 ? strtol(vc_result_value(res, 0, COL_KEYS + n + 1), NULL, 10) : 0;
+    /* No track: the one row of the count alone. */
+    if (rows == 1 && vc_result_isnull(res, 0, COL_ITEM))
+        rows = 0;
+    p = page_new();
+    if (p == NULL || page_reserve(p, (size_t)rows) != 0) {
+        page_free(p);
+        vc_result_free(res);
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
     }
-    return out;
+    p->res[p->nres++] = res;
+    for (int r = 0; r < rows; r++) {
+        struct page_row *row = &p->rows[p->n++];
+
+        row->item = vc_result_value(res, r, COL_ITEM);
+        row->rank = vc_result_value(res, r, COL_RANK);
+        row->headline = vc_result_isnull(res, r, COL_HEAD) ? NULL : vc_result_value(res, r, COL_HEAD);
+        row->status = vc_result_value(res, r, COL_STATUS);
+        for (int i = 0; i < n; i++)
+            row->keys[i] = vc_result_isnull(res, r, COL_KEYS + i)
+                               ? NULL : vc_result_value(res, r, COL_KEYS + i);
+    }
+    return p;
 }
 
-static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                         const struct page_sql *ps, const char *inner, struct vc_error *err)
+static struct page *page_rows(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                              const struct page_sql *ps, const char *inner, struct vc_error *err)
 {
-    return page_rows_with(db, s, qy, ps, "", inner, "", err);
+    return page_rows_with(db, s, qy, ps, "", inner, NULL, NULL, err);
 }
 
 /* The page in the exact order: limit + 1 rows after offset or the cursor.
@@ -719,8 +804,8 @@ static json_t *page_rows(struct vc_db *db, const struct vc_search *s, struct que
  * every match twice, and a match costs a heap visit (GIN rechecks). The
  * page is right only when *matched is within the bound (it is empty
  * beyond). */
-static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                          long *matched, struct vc_error *err)
+static struct page *fetch_page(struct vc_db *db, const struct vc_search *s, struct query *qy,
+                               long *matched, struct vc_error *err)
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
@@ -728,7 +813,6 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
     char inner[SQL_MAX], with[SQL_MAX] = "", gate[1100], order[1400], lim[24], off[24];
     char after[6000] = "", carry[32] = "";
     const char *from, *rank;
-    json_t *page;
 
     page_sql(qy, &ps);
     /* The outer ORDER BY and the cursor need the sort column too. */
@@ -765,11 +849,8 @@ static json_t *fetch_page(struct vc_db *db, const struct vc_search *s, struct qu
                  "ORDER BY %s LIMIT $%d::int OFFSET $%d::int",
                  rank, carry, from, gate, after, order, pl, po);
     }
-    page = page_rows_with(db, s, qy, &ps, with, inner,
-                          matched != NULL ? ", (SELECT count(*) FROM m)" : "", err);
-    if (page != NULL && matched != NULL)
-        *matched = (long)json_integer_value(json_array_get(page, 2));
-    return page;
+    return page_rows_with(db, s, qy, &ps, with, inner,
+                          matched != NULL ? "(SELECT count(*) FROM m)" : NULL, matched, err);
 }
 
 /* Ranking by weight class, for a q with more matches than can be ranked
@@ -790,12 +871,6 @@ static const struct {
     { "0.2", "NOT ts_filter(t.search_vector, '{a,b}') @@ %s", 1 },
 };
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
-
-/* The rows of a [items, keys] page. */
-static long rows_of(json_t *page)
-{
-    return (long)json_array_size(json_array_get(page, 0));
-}
 
 /* The SQL reading a class: newest (rows > 0) among that many newest rows
  * after the cursor only; as the planner picks (0); or whole and then
@@ -822,28 +897,32 @@ static const char *class_sql(long rows, const char *weight, const char *cond, co
     return buf;
 }
 
-static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, struct query *qy,
-                                   struct vc_error *err)
+static struct page *fetch_page_by_class(struct vc_db *db, const struct vc_search *s,
+                                        struct query *qy, struct vc_error *err)
 {
     struct page_sql ps;
     const char *cur_class = s->after ? json_string_value(json_array_get(s->after, 0)) : NULL;
     int started = cur_class == NULL;
     long want = s->offset + s->limit + 1;
-    json_t *page = json_pack("[[],[]]");
+    struct page *page = page_new();
     int base = qy->n;
     /* A match of plain words in a part implies one in the whole; a NOT
      * (or a hyphen, which may be one) does not. */
     int negates = strchr(s->q, '-') != NULL;
     int guess = may_phrase(s->q) || negates;
 
+    if (page == NULL) {
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
     page_sql(qy, &ps);
-    for (size_t k = 0; page != NULL && k < NCLASSES; k++) {
+    for (size_t k = 0; k < NCLASSES; k++) {
         size_t c = s->desc ? k : NCLASSES - 1 - k;
         int whole = classes[c].whole || negates;
         char when[3000], cond[4000], inner[SQL_MAX], after[200] = "", lim[24];
         int pl;
-        long have = rows_of(page);
-        json_t *part;
+        long have = (long)page->n;
+        struct page *part;
 
         if (have >= want)
             break;
@@ -876,62 +955,107 @@ static json_t *fetch_page_by_class(struct vc_db *db, const struct vc_search *s, 
         part = page_rows(db, s, qy, &ps,
                          class_sql(guess ? CLASS_NEWEST_ROWS : 0, classes[c].weight, cond,
                                    after, pl, inner, sizeof(inner)), err);
-        if (guess && part != NULL && rows_of(part) < want - have) {
+        if (guess && part != NULL && (long)part->n < want - have) {
             /* Too few among the newest: as many rows as the density found
              * says the page needs (twice, for luck), when a few were found
              * (one alone says little), then all. */
-            long found = rows_of(part);
+            long found = (long)part->n;
             long rows = found >= 3 ? CLASS_NEWEST_ROWS * 2 * (want - have) / found : 0;
 
             if (rows > 0 && rows <= CLASS_WALK_MAX) {
-                json_decref(part);
+                page_free(part);
                 part = page_rows(db, s, qy, &ps,
                                  class_sql(rows, classes[c].weight, cond, after, pl, inner,
                                            sizeof(inner)), err);
             }
-            if (part != NULL && rows_of(part) < want - have) {
-                json_decref(part);
+            if (part != NULL && (long)part->n < want - have) {
+                page_free(part);
                 part = page_rows(db, s, qy, &ps,
                                  class_sql(-1, classes[c].weight, cond, after, pl, inner,
                                            sizeof(inner)), err);
             }
         }
         if (part == NULL) {
-            json_decref(page);
+            page_free(page);
             return NULL;
         }
-        json_array_extend(json_array_get(page, 0), json_array_get(part, 0));
-        json_array_extend(json_array_get(page, 1), json_array_get(part, 1));
-        json_decref(part);
-    }
-    if (page == NULL) {
-        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-        return NULL;
+        if (page_append(page, part) != 0) {
+            page_free(page);
+            vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+            return NULL;
+        }
     }
     /* An offset page (at most VC_SEARCH_OFFSET_MAX deep) reads the rows
      * before it and drops them. */
     if (s->offset > 0) {
-        json_t *rest = json_pack("[[],[]]");
-        for (size_t a = 0; rest != NULL && a < 2; a++) {
-            json_t *from = json_array_get(page, a);
-            for (size_t i = (size_t)s->offset; i < json_array_size(from); i++)
-                json_array_append(json_array_get(rest, a), json_array_get(from, i));
-        }
-        json_decref(page);
-        page = rest;
-        if (page == NULL)
-            vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        size_t skip = (size_t)s->offset < page->n ? (size_t)s->offset : page->n;
+        memmove(page->rows, page->rows + skip, (page->n - skip) * sizeof(*page->rows));
+        page->n -= skip;
     }
     return page;
 }
 
-json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err)
+/* The answer: the envelope, then each track's JSON as PostgreSQL wrote it
+ * with "rank", "headline" and "next" added, as vc_catalog_add_next would. */
+static void write_answer(struct vc_jsonw *w, const struct vc_search *s, long total, int estimated,
+                         int by_class, const char *cursor, const struct page *p)
+{
+    VC_JSONW_LIT(w, "{\"total\":");
+    vc_jsonw_int(w, total);
+    if (estimated)
+        VC_JSONW_LIT(w, ",\"total_is_estimate\":true");
+    else
+        VC_JSONW_LIT(w, ",\"total_is_estimate\":false");
+    if (by_class)
+        VC_JSONW_LIT(w, ",\"ranking\":\"weight_class\"");
+    else
+        VC_JSONW_LIT(w, ",\"ranking\":\"exact\"");
+    VC_JSONW_LIT(w, ",\"limit\":");
+    vc_jsonw_int(w, s->limit);
+    VC_JSONW_LIT(w, ",\"offset\":");
+    vc_jsonw_int(w, s->offset);
+    if (cursor != NULL) {
+        VC_JSONW_LIT(w, ",\"has_more\":true,\"next_cursor\":");
+        vc_jsonw_cstring(w, cursor);
+    } else {
+        VC_JSONW_LIT(w, ",\"has_more\":false,\"next_cursor\":null");
+    }
+    VC_JSONW_LIT(w, ",\"items\":[");
+    for (size_t i = 0; i < p->n; i++) {
+        const struct page_row *row = &p->rows[i];
+        size_t n = strlen(row->item);
+
+        if (i > 0)
+            vc_jsonw_raw(w, ",", 1);
+        /* The track's object without its closing brace, then the rest. */
+        while (n > 0 && row->item[n - 1] != '}')
+            n--;
+        vc_jsonw_json(w, row->item, n > 0 ? n - 1 : 0);
+        VC_JSONW_LIT(w, ",\"rank\":");
+        vc_jsonw_real(w, strtod(row->rank, NULL), 9);
+        VC_JSONW_LIT(w, ",\"headline\":");
+        if (row->headline != NULL)
+            vc_jsonw_cstring(w, row->headline);
+        else
+            VC_JSONW_LIT(w, "null");
+        VC_JSONW_LIT(w, ",\"next\":");
+        vc_catalog_write_next(w, row->status);
+        vc_jsonw_raw(w, "}", 1);
+    }
+    VC_JSONW_LIT(w, "]}");
+}
+
+enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_jsonw *out,
+                           struct vc_error *err)
 {
     struct query qy;
-    json_t *page = NULL, *items, *cursor, *out = NULL;
+    struct sort_key keys[3];
+    struct page *page = NULL;
+    char *cursor = NULL;
     long total, matched;
     int estimated, by_class, base;
     double est;
+    enum vc_code rc = VC_ERR_INTERNAL;
 
     if (build(db, s, &qy, err) != VC_OK)
         goto done;
@@ -952,7 +1076,7 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
             goto done;
         total = total_of(matched, est, &estimated);
         if (estimated) {
-            json_decref(page);
+            page_free(page);
             page = NULL;
             qy.n = base;
         }
@@ -966,26 +1090,22 @@ json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_err
                         : fetch_page(db, s, &qy, NULL, err);
     if (page == NULL)
         goto done;
-    items = json_array_get(page, 0);
-    cursor = next_cursor(s, by_class, items, json_array_get(page, 1));
-    for (size_t i = 0; i < json_array_size(items); i++)
-        vc_catalog_add_next(json_array_get(items, i));
-    if (cursor == NULL) {
+    if (next_cursor(s, by_class, sort_keys(s, keys), page, &cursor) != 0) {
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         goto done;
     }
     /* With a cursor the page's position is unknown: an exact total can
      * still exceed what remains, so has_more comes from the extra row. */
-    out = json_pack("{s:I, s:b, s:s, s:I, s:I, s:b, s:o, s:O}", "total", (json_int_t)total,
-                    "total_is_estimate", estimated, "ranking", by_class ? "weight_class" : "exact",
-                    "limit", (json_int_t)s->limit, "offset", (json_int_t)s->offset,
-                    "has_more", !json_is_null(cursor), "next_cursor", cursor, "items", items);
-    if (out == NULL)
-        vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+    write_answer(out, s, total, estimated, by_class, cursor, page);
+    if (vc_jsonw_text(out, NULL) == NULL)
+        vc_error_set(err, VC_ERR_INTERNAL, NULL, "could not encode the response");
+    else
+        rc = VC_OK;
 done:
-    json_decref(page);
+    free(cursor);
+    page_free(page);
     free_query(&qy);
-    return out;
+    return rc == VC_OK ? VC_OK : err->code;     /* every failure above set err */
 }
 
 json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_error *err)

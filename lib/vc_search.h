@@ -18,6 +18,7 @@
 
 #include "vc_db.h"
 #include "vc_error.h"
+#include "vc_jsonw.h"
 
 #define VC_SEARCH_Q_MAX 1000        /* bytes */
 #define VC_SEARCH_LIMIT_MAX 100
@@ -48,9 +49,11 @@ enum vc_code vc_search_parse(vc_search_getter get, void *ctx, struct vc_search *
 /* Release what vc_search_parse decoded (safe on a zeroed or failed s). */
 void vc_search_clear(struct vc_search *s);
 
-/* {total, total_is_estimate, limit, offset, has_more, next_cursor,
- * items:[track + rank + headline]} (new reference), or NULL with err. */
-json_t *vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_error *err);
+/* Write {total, total_is_estimate, ranking, limit, offset, has_more,
+ * next_cursor, items:[track + rank + headline + next]} to out (which the
+ * caller initialised and releases); VC_OK, or the code with err. */
+enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct vc_jsonw *out,
+                           struct vc_error *err) VC_MUST_CHECK;
 
 /* {total, approximate, status:[{value,count}], genre:[...], format:[...],
  * decade:[...]} for the same q and filters (new reference). Beyond

@@ -176,6 +176,47 @@ static void test_growth(void)
     vc_jsonw_release(&w);
 }
 
+/* Spaced JSON (jansson's indented output, PostgreSQL's " : " and ", ")
+ * copied compact is json_dumps's compact text: strings keep their spaces,
+ * quotes and backslashes. */
+static void test_spaced_json(void)
+{
+    unsigned seed = 11;
+    int all = 1;
+    char buf[256];
+    const char *pg = "{\"id\" : 1, \"title\" : \"a \\\" b\", \"next\" : [\"x y\", null]}";
+    struct vc_jsonw w;
+    const char *text;
+
+    for (int i = 0; i < 500 && all; i++) {
+        json_t *v = json_object();
+        char *spaced, *want;
+
+        random_string(buf, sizeof(buf), &seed);
+        json_object_set_new(v, "text", json_string(buf));
+        json_object_set_new(v, "list", json_pack("[s, i, n, {s:f}]", buf, i, "k", i / 4.0));
+        spaced = json_dumps(v, JSON_INDENT(3));
+        want = json_dumps(v, JSON_COMPACT);
+        vc_jsonw_init(&w, 0);
+        vc_jsonw_json(&w, spaced, strlen(spaced));
+        text = vc_jsonw_text(&w, NULL);
+        all = text != NULL && want != NULL && strcmp(text, want) == 0;
+        if (!all)
+            printf("#   want %s\n#   got  %s\n", want ? want : "(null)", text ? text : "(failed)");
+        vc_jsonw_release(&w);
+        free(spaced);
+        free(want);
+        json_decref(v);
+    }
+    ok(all, "spaced JSON with any string copies as jansson's compact text");
+    vc_jsonw_init(&w, 0);
+    vc_jsonw_json(&w, pg, strlen(pg));
+    text = vc_jsonw_text(&w, NULL);
+    ok(text != NULL && strcmp(text, "{\"id\":1,\"title\":\"a \\\" b\",\"next\":[\"x y\",null]}") == 0,
+       "PostgreSQL's spacing goes, a string's stays");
+    vc_jsonw_release(&w);
+}
+
 int main(void)
 {
     test_strings();
@@ -184,5 +225,6 @@ int main(void)
     test_reals();
     test_invalid_utf8();
     test_growth();
+    test_spaced_json();
     return done_testing();
 }
