@@ -723,7 +723,7 @@ static void page_sql(const struct query *qy, struct page_sql *ps)
 }
 
 /* The columns of a page's rows: the track, its rank, headline and status,
- * its sort keys, then the row's place and the count of count_sql. */
+ * its sort keys, then (with a count_sql) the row's place and the count. */
 enum { COL_ITEM, COL_RANK, COL_HEAD, COL_STATUS, COL_KEYS };
 
 /* Run inner (SELECT t.id, <rank> AS rank, t.created_at[, sort column] ...,
@@ -731,15 +731,14 @@ enum { COL_ITEM, COL_RANK, COL_HEAD, COL_STATUS, COL_KEYS };
  * page's rows are built as JSON: whole rows for every match would cost
  * more than the ranking. The rows come as json text, not jsonb (see
  * 014_track_json_text.sql). count_sql, when not NULL, is a count the
- * statement also returns into *count, whether or not there are rows: the
- * one row of the count is joined with the page's. */
+ * statement also returns into *count, whether or not there are rows. */
 static struct page *page_rows_with(struct vc_db *db, const struct vc_search *s, struct query *qy,
                                    const struct page_sql *ps, const char *with, const char *inner,
                                    const char *count_sql, long *count, struct vc_error *err)
 {
     struct sort_key keys[3];
     int n = sort_keys(s, keys);
-    char sql[SQL_MAX * 2], outer[1400], keytext[256] = "";
+    char sql[SQL_MAX * 2], outer[1400], keytext[256] = "", cols[1700];
     struct vc_result *res;
     struct page *p;
     int rows;
@@ -749,12 +748,19 @@ static struct page *page_rows_with(struct vc_db *db, const struct vc_search *s, 
         snprintf(keytext + used, sizeof(keytext) - used, ", p.%s::text", keys[i].col);
     }
     order_clause(keys, n, "p.", "p.rank", outer, sizeof(outer));
-    snprintf(sql, sizeof(sql),
-             "%sSELECT x.*, c.n FROM (SELECT %s AS n) c LEFT JOIN ("
-             "SELECT vc_track_json_text(t)::text, round(p.rank::numeric, 6)::text, %s, "
-             "t.status%s, row_number() OVER (ORDER BY %s) AS ord "
-             "FROM (%s) p JOIN audio_tracks t ON t.id = p.id) x ON true ORDER BY x.ord",
-             with, count_sql ? count_sql : "NULL::bigint", ps->head, keytext, outer, inner);
+    snprintf(cols, sizeof(cols),
+             "vc_track_json_text(t)::text, round(p.rank::numeric, 6)::text, %s, t.status%s",
+             ps->head, keytext);
+    if (count_sql == NULL)
+        snprintf(sql, sizeof(sql),
+                 "%sSELECT %s FROM (%s) p JOIN audio_tracks t ON t.id = p.id ORDER BY %s",
+                 with, cols, inner, outer);
+    else    /* the rows joined to the count's one row, which comes alone when there are none */
+        snprintf(sql, sizeof(sql),
+                 "%sSELECT x.*, c.n FROM (SELECT %s AS n) c LEFT JOIN ("
+                 "SELECT %s, row_number() OVER (ORDER BY %s) AS ord "
+                 "FROM (%s) p JOIN audio_tracks t ON t.id = p.id) x ON true ORDER BY x.ord",
+                 with, count_sql, cols, outer, inner);
     res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
     if (res == NULL) {
         /* A cursor's value the column's type refuses was made by hand. */
@@ -764,11 +770,11 @@ static struct page *page_rows_with(struct vc_db *db, const struct vc_search *s, 
         return NULL;
     }
     rows = vc_result_rows(res);
-    if (count != NULL)
+    if (count_sql != NULL) {
         *count = rows > 0 ? strtol(vc_result_value(res, 0, COL_KEYS + n + 1), NULL, 10) : 0;
-    /* No track: the one row of the count alone. */
-    if (rows == 1 && vc_result_isnull(res, 0, COL_ITEM))
-        rows = 0;
+        if (rows == 1 && vc_result_isnull(res, 0, COL_ITEM))
+            rows = 0;   /* no track: the count's row alone */
+    }
     p = page_new();
     if (p == NULL || page_reserve(p, (size_t)rows) != 0) {
         page_free(p);
