@@ -40,37 +40,45 @@ static const struct vc_stmt st_move = {
     "'error_message', error_message, 'updated_at', updated_at)::text", 5
 };
 
+/* The statuses a track in status may move to, in vc_track's order, into
+ * to; their number (0 for a status vc_track does not know). */
+static int next_statuses(const char *status, enum vc_status to[VC_STATUS_COUNT])
+{
+    enum vc_status from;
+    int n = 0;
+
+    if (vc_status_parse(status, &from) != 0)
+        return 0;
+    for (int s = 0; s < VC_STATUS_COUNT; s++) {
+        if (vc_status_allowed(from, (enum vc_status)s))
+            to[n++] = (enum vc_status)s;
+    }
+    return n;
+}
+
 void vc_catalog_add_next(json_t *track)
 {
+    enum vc_status to[VC_STATUS_COUNT];
+    int n = next_statuses(json_string_value(json_object_get(track, "status")), to);
     json_t *next = json_array();
-    enum vc_status from;
 
     if (next == NULL)
         return;
-    if (vc_status_parse(json_string_value(json_object_get(track, "status")), &from) == 0) {
-        for (int to = 0; to < VC_STATUS_COUNT; to++) {
-            if (vc_status_allowed(from, (enum vc_status)to))
-                json_array_append_new(next, json_string(vc_status_name((enum vc_status)to)));
-        }
-    }
+    for (int i = 0; i < n; i++)
+        json_array_append_new(next, json_string(vc_status_name(to[i])));
     json_object_set_new(track, "next", next);
 }
 
 void vc_catalog_write_next(struct vc_jsonw *w, const char *status)
 {
-    enum vc_status from;
-    int first = 1;
+    enum vc_status to[VC_STATUS_COUNT];
+    int n = next_statuses(status, to);
 
     vc_jsonw_raw(w, "[", 1);
-    if (status != NULL && vc_status_parse(status, &from) == 0) {
-        for (int to = 0; to < VC_STATUS_COUNT; to++) {
-            if (!vc_status_allowed(from, (enum vc_status)to))
-                continue;
-            if (!first)
-                vc_jsonw_raw(w, ",", 1);
-            vc_jsonw_cstring(w, vc_status_name((enum vc_status)to));
-            first = 0;
-        }
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            vc_jsonw_raw(w, ",", 1);
+        vc_jsonw_cstring(w, vc_status_name(to[i]));
     }
     vc_jsonw_raw(w, "]", 1);
 }

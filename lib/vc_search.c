@@ -658,7 +658,8 @@ static int page_append(struct page *p, struct page *part)
     int rc = -1;
 
     if (p->nres + part->nres <= PAGE_PARTS && page_reserve(p, part->n) == 0) {
-        memcpy(p->rows + p->n, part->rows, part->n * sizeof(*part->rows));
+        if (part->n > 0)    /* an empty part may have no rows array at all */
+            memcpy(p->rows + p->n, part->rows, part->n * sizeof(*part->rows));
         p->n += part->n;
         memcpy(p->res + p->nres, part->res, part->nres * sizeof(*part->res));
         p->nres += part->nres;
@@ -672,9 +673,10 @@ static int page_append(struct page *p, struct page *part)
 /* Take the page's extra row off (it only says there are more) and turn
  * the last kept row's keys into *cursor (NULL on the last page; a new
  * string). 0, or -1 when memory runs out. */
-static int next_cursor(const struct vc_search *s, int by_class, int nkeys, struct page *p,
-                       char **cursor)
+static int next_cursor(const struct vc_search *s, int by_class, struct page *p, char **cursor)
 {
+    struct sort_key keys[3];
+    int nkeys = sort_keys(s, keys);
     char label[64], *text;
     json_t *doc, *vals;
     const struct page_row *last;
@@ -995,7 +997,8 @@ static struct page *fetch_page_by_class(struct vc_db *db, const struct vc_search
      * before it and drops them. */
     if (s->offset > 0) {
         size_t skip = (size_t)s->offset < page->n ? (size_t)s->offset : page->n;
-        memmove(page->rows, page->rows + skip, (page->n - skip) * sizeof(*page->rows));
+        if (skip > 0)
+            memmove(page->rows, page->rows + skip, (page->n - skip) * sizeof(*page->rows));
         page->n -= skip;
     }
     return page;
@@ -1055,7 +1058,6 @@ enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct v
                            struct vc_error *err)
 {
     struct query qy;
-    struct sort_key keys[3];
     struct page *page = NULL;
     char *cursor = NULL;
     long total, matched;
@@ -1096,7 +1098,7 @@ enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct v
                         : fetch_page(db, s, &qy, NULL, err);
     if (page == NULL)
         goto done;
-    if (next_cursor(s, by_class, sort_keys(s, keys), page, &cursor) != 0) {
+    if (next_cursor(s, by_class, page, &cursor) != 0) {
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         goto done;
     }
