@@ -86,22 +86,20 @@ fcgi_conns() { metric voxcat_fcgi_connections_total; }
     [ $((after - before)) -ge 30 ] || { echo "$before -> $after connections"; false; }
 }
 
-@test "under eight clients at once no read waits for a worker to come back from its idle wait" {
-    # nginx opens a new connection only when none of its kept ones is
-    # free, and the listen socket wakes one waiting worker: if that worker
-    # served a kept connection instead, the new one waited until a worker
-    # next came back to its wait - up to the idle tick, a second (it was
-    # the p99 of search under load). Answers here take milliseconds; the
-    # old code went past 0.5 s in two runs of three like this one.
+@test "under eight clients at once every read is answered, none dropped or refused" {
+    # That a new connection is not left waiting behind a worker's kept
+    # ones is tests/unit/test_conns' (an order, not a time: a bound on the
+    # slowest answer failed on a busy machine); the search benchmark
+    # measures the wait. Here: eight clients, two workers, no error.
     [ "$(psql_q -c "SELECT count(*) FROM audio_tracks")" -ge 20 ] ||
         "$VOXCAT_SRC_DIR/tests/helpers/gen-catalog" 200 | "$VOXCAT_BIN_DIR/voxcat" import - >/dev/null
-    run wrk -t 2 -c 8 -d 6s "$VOXCAT_URL/search?limit=20"
+    # A timeout (wrk counts it a socket error) is a read that hung, not a
+    # slow one: ten seconds.
+    run wrk -t 2 -c 8 -d 4s --timeout 10s "$VOXCAT_URL/search?limit=20"
     [ "$status" -eq 0 ]
     echo "$output"
-    [ "$(grep -c 'Non-2xx' <<<"$output")" -eq 0 ]
+    [ "$(grep -c 'Non-2xx\|Socket errors' <<<"$output")" -eq 0 ]
     [ "$(awk '/requests in/ { print $1 }' <<<"$output")" -gt 100 ]
-    # "Latency  avg  stdev  max  +/- stdev": the slowest answer.
-    awk '$1 == "Latency" { v = $4; ms = v ~ /us$/ ? v / 1000 : v ~ /ms$/ ? v + 0 : v * 1000; exit !(ms < 500) }' <<<"$output"
 }
 
 @test "a kept connection serves request after request, even after a body the worker refused unread" {
