@@ -23,9 +23,17 @@ stack_down() {
     "$STACK" down "$STACK_DIR" 3>&- || true
     if [ -n "${VOXCAT_KEEP_STACK:-}" ]; then
         echo "# kept $STACK_DIR" >&3
-    else
-        rm -rf "$STACK_DIR"
+        return 0
     fi
+    # A teardown_file fails with its last command, and a process killed
+    # after its stop timed out on a slow machine (or its children, told to
+    # die with it) may still be writing a log line into the directory
+    # while rm walks it: a few tries before that counts as a failure.
+    for _ in 1 2 3 4 5; do
+        rm -rf "$STACK_DIR" 2>/dev/null && return 0
+        sleep 1
+    done
+    rm -rf "$STACK_DIR"
 }
 
 # Start the loopback fake of the Gemini and ElevenLabs APIs (by pid in
