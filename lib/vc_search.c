@@ -610,7 +610,7 @@ struct page_row {
     const char *keys[3];    /* the sort keys as text; NULL for SQL NULL */
 };
 
-#define PAGE_PARTS 3     /* a statement's rows per weight class at most */
+#define PAGE_PARTS 3     /* a statement's rows per weight class at most (NCLASSES) */
 
 struct page {
     struct page_row *rows;
@@ -879,6 +879,7 @@ static const struct {
     { "0.2", "NOT ts_filter(t.search_vector, '{a,b}') @@ %s", 1 },
 };
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
+_Static_assert(NCLASSES <= PAGE_PARTS, "a page holds one statement's result per weight class");
 
 /* The SQL reading a class: newest (rows > 0) among that many newest rows
  * after the cursor only; as the planner picks (0); or whole and then
