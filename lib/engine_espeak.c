@@ -114,7 +114,7 @@ static enum vc_code speak(const char *text, const char *voice, const char *langu
     if (strcmp(name, current_voice) != 0) {
         if (espeak_SetVoiceByName(name) != EE_OK) {
             current_voice[0] = '\0';
-    current_rate = 0;
+            current_rate = 0;
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "espeak-ng has no voice %s", name);
         }
         snprintf(current_voice, sizeof(current_voice), "%s", name);

@@ -40,7 +40,8 @@ enum vc_code vc_pcm_append_s16le(struct vc_pcm *pcm, const unsigned char *bytes,
                                  size_t nbytes, struct vc_error *err) VC_MUST_CHECK;
 
 /* Resample pcm in place to rate (a no-op when already there), with libsoxr's
- * high quality preset. On failure pcm is unchanged. */
+ * high quality preset and no dither: the same input gives the same samples.
+ * On failure pcm is unchanged. */
 enum vc_code vc_pcm_resample(struct vc_pcm *pcm, int rate,
                              struct vc_error *err) VC_MUST_CHECK;
 

@@ -96,6 +96,16 @@ VOXCAT=$VOXCAT_BIN_DIR/voxcat
     [ "$(soxi -c "$BATS_TEST_TMPDIR/say.wav")" = 1 ]
 }
 
+@test "voxcat say: the same text gives the same bytes, in every engine" {
+    for model in espeak flite; do
+        for n in 1 2; do
+            run "$VOXCAT" say "Same words, same sound" --model "$model" -o "$BATS_TEST_TMPDIR/$model$n.wav"
+            [ "$status" -eq 0 ]
+        done
+        cmp "$BATS_TEST_TMPDIR/${model}1.wav" "$BATS_TEST_TMPDIR/${model}2.wav"
+    done
+}
+
 @test "voxcat say refuses a bad voice, naming it, and writes nothing" {
     run "$VOXCAT" say "Hi" --voice Nobody -o "$BATS_TEST_TMPDIR/bad.wav"
     [ "$status" -eq 1 ]

@@ -244,14 +244,21 @@ hear() {
         -jsgf "$VOXCAT_SRC_DIR/tests/helpers/words.gram" -logfn /dev/null 2>/dev/null
 }
 
+# What MP3 costs in words heard, with nothing else changing: espeak-ng in a
+# worker carries its pitch flutter from one synthesis to the next, so two
+# requests for the same words differ by more than the encoder does. A fresh
+# voxcat say process synthesises the same samples every time (resampling
+# does not dither); the WAV and the MP3 differ only in the encoder, which is
+# the one POST /tts uses.
 @test "intelligibility holds through MP3: as many words heard as from the WAV" {
     said="" wav="" mp3=""
     for sentence in "one two three four five six seven eight nine ten" \
                     "hello world good morning" "red green blue yellow black white"; do
         for f in wav mp3; do
-            [ "$(speech "{\"model\":\"espeak\",\"voice\":\"Kore\",\"input\":\"$sentence\",\"response_format\":\"$f\"}")" = 200 ]
-            cp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/said.$f"
+            "$VOXCAT_BIN_DIR/voxcat" say "$sentence" --model espeak --voice Kore \
+                -o "$BATS_TEST_TMPDIR/said.$f"
         done
+        [ "$(probe "$BATS_TEST_TMPDIR/said.mp3" codec_name)" = mp3 ]
         said="$said $sentence"
         wav="$wav $(hear "$BATS_TEST_TMPDIR/said.wav")"
         mp3="$mp3 $(hear "$BATS_TEST_TMPDIR/said.mp3")"
@@ -259,6 +266,6 @@ hear() {
     w=$(recall "$said" "$wav")
     m=$(recall "$said" "$mp3")
     echo "# recall: WAV ${w}%, MP3 ${m}%" >&3
-    [ "$m" -ge $((w - 10)) ]
-    [ "$w" -ge 50 ]
+    [ "$m" -ge $((w - 5)) ]
+    [ "$w" -ge 70 ]
 }
