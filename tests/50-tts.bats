@@ -333,7 +333,7 @@ PY
     for sentence in "one two three four five six seven eight nine ten" \
                     "hello world good morning" "red green blue yellow black white"; do
         [ "$(tts "{\"text\":\"$sentence\",\"voice\":\"Kore\",\"language\":\"en-US\"}")" = 200 ]
-        sox "$BATS_TEST_TMPDIR/out" -r 16000 "$BATS_TEST_TMPDIR/16k.wav"
+        sox -R "$BATS_TEST_TMPDIR/out" -r 16000 "$BATS_TEST_TMPDIR/16k.wav"
         heard=$(pocketsphinx_continuous -infile "$BATS_TEST_TMPDIR/16k.wav" \
             -jsgf "$VOXCAT_SRC_DIR/tests/helpers/words.gram" -logfn /dev/null 2>/dev/null)
         echo "# '$sentence' heard as '$heard' ($(recall "$sentence" "$heard")%)" >&3

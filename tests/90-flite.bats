@@ -104,7 +104,7 @@ PY
                 body="{\"text\":\"$s\",\"model\":\"$model\",\"voice\":\"$voice\"}"
             fi
             [ "$(tts "$body")" = 200 ]
-            sox "$BATS_TEST_TMPDIR/out" -r 16000 "$BATS_TEST_TMPDIR/16k.wav"
+            sox -R "$BATS_TEST_TMPDIR/out" -r 16000 "$BATS_TEST_TMPDIR/16k.wav"
             said="$said $s"
             heard="$heard $(pocketsphinx_continuous -infile "$BATS_TEST_TMPDIR/16k.wav" -logfn /dev/null 2>/dev/null)"
         done
