@@ -46,6 +46,20 @@ page_all() {
     done
 }
 
+@test "the search vector's statistics are lz4, which the planner undoes at every plan" {
+    [ "$(psql_q -c "SHOW default_toast_compression")" = lz4 ]
+    # Only values past the toast threshold are compressed at all; the
+    # vector's and its class indexes' lexemes are.
+    run psql_q -c "SELECT DISTINCT pg_column_compression(stavalues1) FROM pg_statistic
+                   WHERE starelid IN ('audio_tracks'::regclass, 'audio_tracks_search_a'::regclass,
+                                      'audio_tracks_search_ab'::regclass)
+                     AND pg_column_compression(stavalues1) IS NOT NULL"
+    [ "$status" -eq 0 ]
+    [ "$output" = lz4 ]
+    [ "$(psql_q -c "SELECT count(*) FROM pg_statistic WHERE starelid = 'audio_tracks_search_a'::regclass
+                      AND pg_column_compression(stavalues1) = 'lz4'")" = 1 ]
+}
+
 @test "below the bound the total is exact and says so" {
     body=$(search 'q=sakura')
     n=$(count "search_vector @@ to_tsquery('simple', 'sakura:*')")
