@@ -102,9 +102,9 @@ enum vc_code vc_pcm_resample(struct vc_pcm *pcm, int rate, struct vc_error *err)
     if (pcm->rate <= 0 || rate <= 0)
         return vc_error_set(err, VC_ERR_INTERNAL, NULL, "bad sample rate");
     /* libsoxr dithers 16-bit output with a seed from the clock, so the same
-     * text would give different bytes each time: content-addressed audio,
-     * ETags and the tests that listen to it want the same track every time,
-     * and the input is 16-bit already. */
+     * text would give different bytes each time. A track's bytes should
+     * follow from its text (the tests that listen to it rely on that), and
+     * the engines' samples are 16-bit already: dither adds only noise. */
     io.flags |= SOXR_NO_DITHER;
     cap = (size_t)((double)pcm->len * rate / pcm->rate) + 64;
     out = malloc(cap * sizeof(int16_t));
