@@ -60,6 +60,14 @@ snapshot() { psql_q -c "SELECT md5(string_agg((to_jsonb(t) - 'lease_until')::tex
     [ "$(search 'genre=rock' | jq .total)" = "$(count "genre = 'rock'")" ]
     [ "$(search 'year_from=1980' | jq .total)" = "$(count "year >= 1980")" ]
     [ "$(search 'year_to=1969' | jq .total)" = "$(count "year <= 1969")" ]
+    # A whole decade (asked of the search index as year / 10) and a part of one.
+    [ "$(search 'year_from=1980&year_to=1989' | jq .total)" = "$(count "year BETWEEN 1980 AND 1989")" ]
+    [ "$(search 'q=filler&year_from=1950&year_to=1959' | jq .total)" = \
+      "$(count "title LIKE 'Catalog Filler%' AND year BETWEEN 1950 AND 1959")" ]
+    [ "$(search 'q=filler&year_from=1960&year_to=1969&sort=year' | jq .total)" = \
+      "$(count "title LIKE 'Catalog Filler%' AND year BETWEEN 1960 AND 1969")" ]
+    [ "$(search 'year_from=1981&year_to=1989' | jq .total)" = "$(count "year BETWEEN 1981 AND 1989")" ]
+    [ "$(search 'year_from=1970&year_to=1989' | jq .total)" = "$(count "year BETWEEN 1970 AND 1989")" ]
     [ "$(search 'genre=rock&format=mp3&year_from=1960&year_to=2000' | jq .total)" = \
       "$(count "genre = 'rock' AND format = 'mp3' AND year BETWEEN 1960 AND 2000")" ]
     [ "$(search 'q=filler&genre=jazz&status=COMPLETED' | jq .total)" = "$(count "title LIKE 'Catalog Filler%' AND genre = 'jazz'")" ]
