@@ -20,6 +20,7 @@
 #include "vc_cache.h"
 #include "vc_engines.h"
 #include "vc_http.h"
+#include "vc_search.h"
 #include "vc_tts.h"
 #include "vc_log.h"
 #include "vc_time.h"
@@ -118,6 +119,12 @@ static void work_queue(struct vc_worker *w)
     vc_scoreboard_set_state(w->sb, w->slot, VC_SLOT_BUSY);
     if (vc_tts_work_queue(w->cfg, w->db, &ran, &err) != VC_OK && !ran)
         quiet_until = time(NULL) + QUEUE_BACKOFF_S;
+    /* Idle upkeep of the catalog: after an ANALYZE, which lexemes a
+     * prefix stands for (vc_search_rank_lexemes). */
+    else if (vc_search_rank_lexemes(w->db, &err) != VC_OK) {
+        vc_log(VC_LOG_WARN, "could not rank the catalog's lexemes: %s", err.message);
+        quiet_until = time(NULL) + QUEUE_BACKOFF_S;
+    }
     if (ran) {
         w->trim_due = 1;
         w->last_work = vc_time_mono_s();

@@ -112,7 +112,44 @@ static void order_label(const struct vc_search *s, int by_class, char *buf, size
              s->q != NULL && s->q[0] != '\0' ? ".q" : "");
 }
 
-/* cursor=: base64url of {"o": order label, "v": [key values as text]}. */
+/* A cursor carries what the prefix being typed stood for (see struct
+ * vc_search) when it is no longer than this; a longer one is looked up
+ * again (an encoded cursor must fit VC_SEARCH_CURSOR_MAX). */
+#define CURSOR_LEXEMES_MAX 1500
+
+/* Whether x has the shape of what vc_prefix_tsquery writes: quoted,
+ * non-empty lexemes ('' and a backslash escape inside) joined by " | ".
+ * Anything else in a cursor was made by hand, and PostgreSQL would refuse
+ * it as a syntax error rather than a bad value. */
+static int lexemes_shape(const char *x)
+{
+    if (strlen(x) > CURSOR_LEXEMES_MAX)
+        return 0;
+    for (;;) {
+        if (*x++ != '\'' || (*x == '\'' && x[1] != '\''))
+            return 0;
+        for (;;) {
+            if (*x == '\0' || (*x == '\\' && x[1] == '\0'))
+                return 0;
+            if (*x == '\\' || (*x == '\'' && x[1] == '\'')) {
+                x += 2;
+            } else if (*x == '\'') {
+                break;
+            } else {
+                x++;
+            }
+        }
+        x++;
+        if (*x == '\0')
+            return 1;
+        if (strncmp(x, " | ", 3) != 0)
+            return 0;
+        x += 3;
+    }
+}
+
+/* cursor=: base64url of {"o": order label, "v": [key values as text]},
+ * and "x": the lexemes q's prefix stood for (see struct vc_search). */
 static enum vc_code parse_cursor(const char *v, struct vc_search *s, struct vc_error *err)
 {
     struct sort_key keys[3];
@@ -120,7 +157,7 @@ static enum vc_code parse_cursor(const char *v, struct vc_search *s, struct vc_e
     char label[64], by_class[64];
     unsigned char *raw;
     size_t len;
-    json_t *doc, *vals;
+    json_t *doc, *vals, *x;
     const char *o;
     int ok;
 
@@ -154,6 +191,19 @@ static enum vc_code parse_cursor(const char *v, struct vc_search *s, struct vc_e
         return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
                             "cursor does not belong to this search (q, sort and order "
                             "must stay the same while paging)");
+    }
+    x = json_object_get(doc, "x");
+    if (x != NULL) {
+        if (!(json_is_null(x) || (json_is_string(x) && lexemes_shape(json_string_value(x))))) {
+            json_decref(doc);
+            return vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
+                                "cursor is not one this service handed out");
+        }
+        s->has_lexemes = 1;
+        if (json_is_string(x) && (s->lexemes = strdup(json_string_value(x))) == NULL) {
+            json_decref(doc);
+            return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        }
     }
     s->after = json_incref(vals);
     json_decref(doc);
@@ -248,6 +298,8 @@ void vc_search_clear(struct vc_search *s)
 {
     json_decref(s->after);
     s->after = NULL;
+    free(s->lexemes);
+    s->lexemes = NULL;
 }
 
 /* The parameters and WHERE clause shared by search, count and facets. */
@@ -402,8 +454,12 @@ static enum vc_code build(struct vc_db *db, const struct vc_search *s, struct qu
     if (qy->has_q) {
         if (split_prefix(qy, s->q) != 0)
             return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
-        if (qy->q_prefix != NULL && prefix_lexemes(db, qy, err) != VC_OK)
+        if (qy->q_prefix != NULL && s->has_lexemes) {
+            if (s->lexemes != NULL && (qy->q_lexemes = strdup(s->lexemes)) == NULL)
+                return vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
+        } else if (qy->q_prefix != NULL && prefix_lexemes(db, qy, err) != VC_OK) {
             return err->code;
+        }
         tsquery_sql(qy);
         snprintf(qy->where, sizeof(qy->where), " WHERE t.search_vector @@ %s", qy->tsq);
     }
@@ -683,8 +739,10 @@ static int page_append(struct page *p, struct page *part)
 
 /* Take the page's extra row off (it only says there are more) and turn
  * the last kept row's keys into *cursor (NULL on the last page; a new
- * string). 0, or -1 when memory runs out. */
-static int next_cursor(const struct vc_search *s, int by_class, struct page *p, char **cursor)
+ * string), with the prefix's lexemes qy->q_lexemes when q had a prefix.
+ * 0, or -1 when memory runs out. */
+static int next_cursor(const struct vc_search *s, const struct query *qy, int by_class,
+                       struct page *p, char **cursor)
 {
     struct sort_key keys[3];
     int nkeys = sort_keys(s, keys);
@@ -707,6 +765,13 @@ static int next_cursor(const struct vc_search *s, int by_class, struct page *p, 
         }
     }
     doc = vals ? json_pack("{s:s, s:o}", "o", label, "v", vals) : NULL;
+    if (doc != NULL && qy->q_prefix != NULL
+        && (qy->q_lexemes == NULL || strlen(qy->q_lexemes) <= CURSOR_LEXEMES_MAX)
+        && json_object_set_new(doc, "x", qy->q_lexemes ? json_string(qy->q_lexemes) : json_null())
+               != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     *cursor = text ? vc_base64url_encode((const unsigned char *)text, strlen(text)) : NULL;
@@ -1110,7 +1175,7 @@ enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct v
                         : fetch_page(db, s, &qy, NULL, err);
     if (page == NULL)
         goto done;
-    if (next_cursor(s, by_class, page, &cursor) != 0) {
+    if (next_cursor(s, &qy, by_class, page, &cursor) != 0) {
         vc_error_set(err, VC_ERR_INTERNAL, NULL, "out of memory");
         goto done;
     }
@@ -1122,6 +1187,12 @@ enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct v
     else
         rc = VC_OK;
 done:
+    /* A value PostgreSQL refused that came with the cursor (its keys, the
+     * prefix's lexemes) was made by hand. */
+    if (rc != VC_OK && s->after != NULL && err->code == VC_ERR_INVALID_ARGUMENT
+        && err->field[0] == '\0')
+        vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
+                     "cursor is not one this service handed out");
     free(cursor);
     page_free(page);
     free_query(&qy);
@@ -1190,4 +1261,16 @@ json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_
     }
     free_query(&qy);
     return out;
+}
+
+static const struct vc_stmt st_rank = { "vc_search_rank", "SELECT vc_lexemes_rank()", 0 };
+
+enum vc_code vc_search_rank_lexemes(struct vc_db *db, struct vc_error *err)
+{
+    struct vc_result *res = vc_db_exec(db, &st_rank, NULL, err);
+
+    if (res == NULL)
+        return err->code;
+    vc_result_free(res);
+    return VC_OK;
 }

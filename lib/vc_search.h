@@ -36,6 +36,12 @@ struct vc_search {
     long limit, offset;
     json_t *after;          /* owned: the cursor's key values, or NULL */
     int by_class;           /* the cursor continues a ranking by weight class */
+    /* The lexemes the first page's prefix stood for, which its cursor
+     * carries so that every page matches the same (vc_prefix_tsquery's
+     * choice may change between pages): has_lexemes says the cursor
+     * said, lexemes is NULL for the prefix itself. */
+    int has_lexemes;
+    char *lexemes;          /* owned */
 };
 
 /* Look up a request parameter (borrowed or NULL). */
@@ -60,5 +66,11 @@ enum vc_code vc_search_run(struct vc_db *db, const struct vc_search *s, struct v
  * VC_SEARCH_EXACT_MAX matches the counts are scaled from that many of
  * them and "approximate" is true. */
 json_t *vc_search_facets(struct vc_db *db, const struct vc_search *s, struct vc_error *err);
+
+/* Bring the lexeme table's frequencies up to the catalog's last ANALYZE
+ * (vc_lexemes_rank, migration 018): they pick the lexemes a prefix that
+ * begins many stands for. Cheap when nothing was analyzed since; the
+ * speech workers call it when idle. VC_OK, or the code with err. */
+enum vc_code vc_search_rank_lexemes(struct vc_db *db, struct vc_error *err) VC_MUST_CHECK;
 
 #endif

@@ -329,3 +329,55 @@ bad() {
     echo "$output" | jq -e --argjson f "$failed" --argjson r "$retriable" --argjson o "$oldest" \
         '.queue.failed == $f and .queue.failed_retriable == $r and (.queue.oldest_pending_s - $o | fabs) <= 5'
 }
+
+# Wait up to 10 s for a speech worker to copy the last ANALYZE's lexeme
+# frequencies (vc_lexemes_rank, which it calls when idle).
+ranked() {
+    local q="SELECT (SELECT analyzed_at FROM vc_lexemes_ranked) >= greatest(
+                    pg_stat_get_last_analyze_time('audio_tracks'::regclass),
+                    pg_stat_get_last_autoanalyze_time('audio_tracks'::regclass))"
+    for _ in $(seq 1 100); do
+        [ "$(psql_q -c "$q")" = t ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+@test "a prefix that begins more than 16 words matches their 16 most common, the same on every page" {
+    # zq begins 18 lexemes: zqcommon in 5 titles, zqrare01..17 in one each.
+    psql_q -c "INSERT INTO audio_tracks (id, title, status)
+               SELECT ('00000000-0000-4000-8000-' || lpad((940 + i)::text, 12, '0'))::uuid,
+                      'Zqcommon ' || i, 'COMPLETED' FROM generate_series(1, 5) i
+               UNION ALL
+               SELECT ('00000000-0000-4000-8000-' || lpad((950 + i)::text, 12, '0'))::uuid,
+                      'Zqrare' || lpad(i::text, 2, '0'), 'COMPLETED' FROM generate_series(1, 17) i"
+    # Before the statistics know them, none is common: the prefix whole.
+    [ "$(search 'q=zq' | jq .total)" = 22 ]
+    psql_q -c "ANALYZE audio_tracks"
+    ranked
+    run search 'q=zq&limit=100'
+    [ "$status" -eq 0 ]
+    echo "$output" | jq -e '.total == 20 and ([.items[].title | select(test("Zqrare1[67]"))] == [])'
+    # A prefix that begins 16 or fewer stays exact: zqrare1 begins 10-17.
+    [ "$(search 'q=zqrare1' | jq .total)" = 8 ]
+    # Page by cursor while the commonest change: the pages keep the first
+    # page's lexemes and visit its 20 rows once.
+    p1=$(search 'q=zq&limit=8')
+    psql_q -c "INSERT INTO audio_tracks (id, title, status)
+               SELECT ('00000000-0000-4000-8000-' || lpad((970 + i)::text, 12, '0'))::uuid,
+                      'Zqrare17 again ' || i, 'COMPLETED' FROM generate_series(1, 10) i"
+    psql_q -c "ANALYZE audio_tracks"
+    ranked
+    c=$(jq -r .next_cursor <<<"$p1")
+    p2=$(curl -s -G "$VOXCAT_URL/search?q=zq&limit=8" --data-urlencode "cursor=$c")
+    c=$(jq -r .next_cursor <<<"$p2")
+    p3=$(curl -s -G "$VOXCAT_URL/search?q=zq&limit=8" --data-urlencode "cursor=$c")
+    fresh=$(search 'q=zq&limit=100')
+    psql_q -c "DELETE FROM audio_tracks WHERE title LIKE 'Zq%'"
+    jq -e '.has_more == false' <<<"$p3"
+    [ "$(jq -s '[.[].items[].id] | length' <<<"$p1 $p2 $p3")" = 20 ]
+    [ "$(jq -s '[.[].items[].id] | unique | length' <<<"$p1 $p2 $p3")" = 20 ]
+    [ "$(jq -s '[.[].items[].title | select(test("Zqrare1[67]"))] | length' <<<"$p1 $p2 $p3")" = 0 ]
+    # A new search takes the new commonest: zqrare17 now in 11 titles.
+    jq -e '.total == 30 and ([.items[].title | select(test("Zqrare1[67]"))] | length) == 11' <<<"$fresh"
+}

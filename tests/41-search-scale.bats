@@ -228,4 +228,29 @@ class_pages() {
     forged=$(printf '{"o":"rank.desc.q","v":["0.5","2020-01-01 00:00:00+00","not-a-uuid"]}' |
              base64 -w0 | tr '+/' '-_' | tr -d =)
     refused "q=love&cursor=$forged" cursor
+    # The prefix's lexemes a cursor carries: what vc_prefix_tsquery
+    # writes, or refused (PostgreSQL would call anything else a syntax
+    # error, a 500).
+    keys='"o":"rank.desc.q","v":["0.5","2020-01-01 00:00:00+00","00000000-0000-4000-8000-000000000001"]'
+    while read -r x; do
+        forged=$(printf '{%s,"x":%s}' "$keys" "$x" | base64 -w0 | tr '+/' '-_' | tr -d =)
+        refused "q=love&cursor=$forged" cursor
+    done <<'X'
+5
+"'love' & ("
+"''"
+"'love' | "
+"'lo\\"
+"love"
+X
+    while read -r x; do
+        forged=$(printf '{%s,"x":%s}' "$keys" "$x" | base64 -w0 | tr '+/' '-_' | tr -d =)
+        run curl -s -o /dev/null -w '%{http_code}' "$VOXCAT_URL/search?q=love&cursor=$forged"
+        [ "$output" = 200 ]
+    done <<'X'
+null
+"'love' | 'lovely'"
+"'lo''ve'"
+"'lo\\\\ve'"
+X
 }
