@@ -78,3 +78,21 @@ teardown_file() { stack_down; }
     # again only for steps that may run twice (not a quota charge).
     db_test test_pipeline 16
 }
+
+@test "tests/stack --huge-pages gives the cluster huge pages, and down gives them back" {
+    before=$(cat /proc/sys/vm/nr_hugepages)
+    dir=$(mktemp -d /tmp/vxh.XXXXXX)
+    "$STACK" up "$dir" --fast --huge-pages >/dev/null 3>&-
+    added=$(cat "$dir/run/hugepages" 2>/dev/null || echo 0)
+    during=$(cat /proc/sys/vm/nr_hugepages)
+    # In use or reserved by the cluster's shared memory.
+    taken=$(awk '/^HugePages_Total/ {t = $2} /^HugePages_Free/ {f = $2} /^HugePages_Rsvd/ {r = $2}
+                 END {print t - f + r}' /proc/meminfo)
+    "$STACK" down "$dir"
+    after=$(cat /proc/sys/vm/nr_hugepages)
+    rm -rf "$dir"
+    [ "$added" -gt 0 ]
+    [ "$during" -eq $((before + added)) ]
+    [ "$taken" -gt 0 ]
+    [ "$after" -eq "$before" ]
+}
