@@ -840,13 +840,8 @@ static struct page *page_rows_with(struct vc_db *db, const struct vc_search *s, 
                  "FROM (%s) p JOIN audio_tracks t ON t.id = p.id) x ON true ORDER BY x.ord",
                  with, count_sql, cols, outer, inner);
     res = vc_db_exec_sql(db, sql, qy->n, qy->params, err);
-    if (res == NULL) {
-        /* A cursor's value the column's type refuses was made by hand. */
-        if (s->after != NULL && err->code == VC_ERR_INVALID_ARGUMENT)
-            vc_error_set(err, VC_ERR_INVALID_ARGUMENT, "cursor",
-                         "cursor is not one this service handed out");
-        return NULL;
-    }
+    if (res == NULL)
+        return NULL;    /* a refused cursor value is blamed in vc_search_run */
     rows = vc_result_rows(res);
     if (count_sql != NULL) {
         *count = rows > 0 ? strtol(vc_result_value(res, 0, COL_KEYS + n + 1), NULL, 10) : 0;
